@@ -1,0 +1,7 @@
+//! spx: a native, sops-compatible secrets tool for teams that keep their secrets in git.
+
+pub mod error;
+pub mod store;
+pub mod tree;
+
+pub use error::{Error, Result};
