@@ -1,0 +1,81 @@
+//! `spx verify`: the pre-commit verifier's command line.
+
+use crate::error::Error;
+use crate::verify::report::{self, OutputFormat};
+use crate::verify::{Options, Scope};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Check that no plaintext secret is (about to be) committed.
+#[derive(clap::Args, Debug, Clone)]
+pub struct VerifyArgs {
+    /// Check the staged changes (blob content in the git index, not the work tree). The default
+    /// when no path is given.
+    #[arg(long, conflicts_with_all = ["all", "history"])]
+    pub staged: bool,
+    /// Check every tracked file (work tree content).
+    #[arg(long, conflicts_with_all = ["history"])]
+    pub all: bool,
+    /// Check every blob of every commit reachable from HEAD, reporting the commit that added it.
+    #[arg(long)]
+    pub history: bool,
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "sarif"])]
+    pub format: String,
+    /// Files or directories to check (directories are walked with .gitignore respected).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Run the verifier: exit 0 when clean, 1 on findings, 2 on a usage error.
+pub fn run(args: &VerifyArgs) -> crate::Result<i32> {
+    let scopes = [args.staged, args.all, args.history, !args.paths.is_empty()]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    if scopes > 1 {
+        eprintln!("spx verify: give one of --staged, --all, --history or paths");
+        return Ok(2);
+    }
+    let scope = if args.all {
+        Scope::All
+    } else if args.history {
+        Scope::History
+    } else if !args.paths.is_empty() {
+        Scope::Paths(args.paths.clone())
+    } else {
+        Scope::Staged
+    };
+    let Some(format) = OutputFormat::from_name(&args.format) else {
+        eprintln!(
+            "spx verify: unknown --format {:?}; use text, json or sarif",
+            args.format
+        );
+        return Ok(2);
+    };
+    let cwd = std::env::current_dir().map_err(|source| Error::Read {
+        path: PathBuf::from("."),
+        source,
+    })?;
+    let name = scope.name();
+    let report = match crate::verify::run(&Options { scope, cwd }) {
+        Ok(r) => r,
+        Err(Error::Usage(msg)) => {
+            eprintln!("spx verify: {msg}");
+            return Ok(2);
+        }
+        Err(e) => return Err(e),
+    };
+    let out = match format {
+        OutputFormat::Text => report::text(&report, name),
+        OutputFormat::Json => report::json(&report, name),
+        OutputFormat::Sarif => report::sarif(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`spx verify | head`) is not an error worth a panic.
+    let _ = stdout.write_all(out.as_bytes());
+    if format != OutputFormat::Text {
+        eprintln!("{}", report::summary(&report, name));
+    }
+    Ok(if report.findings.is_empty() { 0 } else { 1 })
+}
