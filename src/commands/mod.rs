@@ -1,0 +1,3 @@
+//! One small file per subcommand, composing the library's pieces.
+
+pub mod log;
