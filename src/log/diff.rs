@@ -13,6 +13,10 @@
 
 use crate::tree::{Document, Map, MapItem, Value};
 
+/// The `key` of a row about a whole file rather than one secret (e.g. `recipients changed`
+/// when the caller logs one row per file instead of one per key from [`leaf_paths`]).
+pub const WHOLE_FILE_KEY: &str = "*";
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     /// Dotted key path, e.g. `smtp.password` or `hosts[1]`.

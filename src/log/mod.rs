@@ -20,10 +20,10 @@ pub mod table;
 mod verify;
 
 pub use append::{append, lock_path, prepare_append, render_append, PendingAppend};
-pub use diff::{diff_documents, leaf_paths, Action, Change};
+pub use diff::{diff_documents, leaf_paths, Action, Change, WHOLE_FILE_KEY};
 pub use rotation::{ask_reason, read_reason, resolve_reason, rotator, Rotation};
 pub use stale::{keys_from_log, parse_duration, parse_since, stale, StaleEntry};
-pub use table::{parse, Entry, ParsedLog};
+pub use table::{parse, parse_bytes, Entry, ParsedLog};
 pub use verify::{verify, HeadCheck, Problem, VerifyReport};
 
 use chrono::{DateTime, Utc};

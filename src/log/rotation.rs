@@ -43,20 +43,23 @@ pub fn rotator(repo_root: &Path) -> String {
 
 /// The reason: `explicit` (`--reason`) if given, else `$SPX_REASON`, else — when stdin and
 /// stderr are terminals — one question on the terminal ([`ask_reason`]), else `unspecified`.
-/// An empty answer is recorded as `unspecified`. Call it once per command, after the editor
+/// An empty reason (from any source) is recorded as `unspecified`. Call it once per command, after the editor
 /// has closed.
 pub fn resolve_reason(explicit: Option<&str>) -> Result<String> {
-    if let Some(r) = explicit {
-        return Ok(r.to_string());
-    }
-    if let Ok(r) = std::env::var("SPX_REASON") {
-        return Ok(r);
-    }
-    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-        let r = ask_reason()?;
-        return Ok(if r.is_empty() { UNSPECIFIED.into() } else { r });
-    }
-    Ok(UNSPECIFIED.into())
+    let given = match (explicit, std::env::var("SPX_REASON")) {
+        (Some(r), _) => r.to_string(),
+        (None, Ok(r)) => r,
+        (None, Err(_)) if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+            ask_reason()?
+        }
+        (None, Err(_)) => String::new(),
+    };
+    let given = given.trim();
+    Ok(if given.is_empty() {
+        UNSPECIFIED.into()
+    } else {
+        given.to_string()
+    })
 }
 
 /// Ask for a reason on the controlling terminal (`/dev/tty`), once. Returns the line typed,
@@ -113,6 +116,7 @@ mod tests {
 
     #[test]
     fn explicit_reason_wins() {
-        assert_eq!(resolve_reason(Some("leak")).unwrap(), "leak");
+        assert_eq!(resolve_reason(Some(" leak ")).unwrap(), "leak");
+        assert_eq!(resolve_reason(Some("")).unwrap(), UNSPECIFIED);
     }
 }

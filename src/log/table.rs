@@ -330,6 +330,11 @@ fn columns_of(header: &[String]) -> Columns {
     c
 }
 
+/// [`parse`] for raw bytes (invalid UTF-8 is replaced, not rejected): the fuzzing entry point.
+pub fn parse_bytes(bytes: &[u8]) -> ParsedLog {
+    parse(&String::from_utf8_lossy(bytes))
+}
+
 /// Parse the text of a log. Never panics; lines that are not tables are ignored, a table is a
 /// header line followed by a separator line and body lines.
 pub fn parse(text: &str) -> ParsedLog {
@@ -515,6 +520,7 @@ mod tests {
             let _ = p.last_chain();
             let _ = unescape_cell(&s);
             let _ = parse_date(&s);
+            let _ = parse_bytes(s.as_bytes());
         }
         // Edge shapes.
         for s in [

@@ -143,7 +143,7 @@ pub(crate) fn check_chain(entries: &[Entry]) -> Vec<Problem> {
                         e.cells.len()
                     )));
                 }
-                if e.date.is_none() || !e.cells[0].ends_with('Z') {
+                if e.date.is_none() || !e.cells.first().is_some_and(|d| d.ends_with('Z')) {
                     problems.push(p(
                         "date is not ISO 8601 UTC (like 2026-11-23T10:00:00Z)".into()
                     ));
