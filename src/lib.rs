@@ -12,6 +12,7 @@ pub mod edit;
 pub mod error;
 pub mod fsutil;
 pub mod keys;
+pub mod log;
 pub mod metadata;
 pub mod path;
 pub mod shamir;
