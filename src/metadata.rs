@@ -394,7 +394,9 @@ fn valid_semver(v: &str) -> bool {
 /// precision (Go's `time.RFC3339`), so `…46.999Z` and `…46+00:00` both give `…46Z`.
 pub fn mac_aad(lastmodified: &str) -> std::result::Result<String, String> {
     if lastmodified.as_bytes().get(10) != Some(&b'T') {
-        return Err(format!("lastmodified {lastmodified:?} is not an RFC 3339 time (expected YYYY-MM-DDTHH:MM:SSZ)"));
+        return Err(format!(
+            "lastmodified {lastmodified:?} is not an RFC 3339 time (expected YYYY-MM-DDTHH:MM:SSZ)"
+        ));
     }
     let t = chrono::DateTime::parse_from_rfc3339(lastmodified)
         .map_err(|e| format!("lastmodified {lastmodified:?} is not an RFC 3339 time: {e}"))?;

@@ -85,7 +85,10 @@ fn spx_to_sops(name: &str, plain: &str, extra: &[&str]) {
     std::fs::write(fx.path(&enc_name), &enc).unwrap();
     let by_sops = fx.sops_ok(&["decrypt", &enc_name]);
     let by_spx = fx.spx_ok(&["decrypt", &enc_name]);
-    assert_eq!(String::from_utf8_lossy(&by_sops), String::from_utf8_lossy(&by_spx));
+    assert_eq!(
+        String::from_utf8_lossy(&by_sops),
+        String::from_utf8_lossy(&by_spx)
+    );
     // And the same plaintext as sops's own encrypt → decrypt.
     let sops_enc = fx.sops_ok(&args);
     std::fs::write(fx.path("sops-enc"), &sops_enc).unwrap();
@@ -95,7 +98,10 @@ fn spx_to_sops(name: &str, plain: &str, extra: &[&str]) {
     }
     dargs.push("sops-enc");
     let reference = fx.sops_ok(&dargs);
-    assert_eq!(String::from_utf8_lossy(&by_sops), String::from_utf8_lossy(&reference));
+    assert_eq!(
+        String::from_utf8_lossy(&by_sops),
+        String::from_utf8_lossy(&reference)
+    );
 }
 
 fn type_of(name: &str) -> Option<&'static str> {
@@ -173,7 +179,8 @@ fn spx_encrypted_yaml_layout_is_sops_layout() {
     let fx = Fx::new();
     fx.write("a.yaml", YAML);
     let ours = String::from_utf8(fx.spx_ok(&["encrypt", "--age", &fx.public, "a.yaml"])).unwrap();
-    let theirs = String::from_utf8(fx.sops_ok(&["encrypt", "--age", &fx.public, "a.yaml"])).unwrap();
+    let theirs =
+        String::from_utf8(fx.sops_ok(&["encrypt", "--age", &fx.public, "a.yaml"])).unwrap();
     let mask = |s: &str| {
         let re = regex::Regex::new(r"ENC\[AES256_GCM,data:[^,]*,iv:[^,]*,tag:[^,]*,").unwrap();
         let s = re.replace_all(s, "ENC[…,").to_string();
@@ -186,7 +193,10 @@ fn spx_encrypted_yaml_layout_is_sops_layout() {
             } else if l.contains("-----END AGE") {
                 in_armor = false;
                 out.push(l.to_string());
-            } else if !in_armor && !l.contains("lastmodified") && !l.trim_start().starts_with("mac:") {
+            } else if !in_armor
+                && !l.contains("lastmodified")
+                && !l.trim_start().starts_with("mac:")
+            {
                 out.push(l.to_string());
             }
         }
@@ -201,7 +211,13 @@ fn extract_matches_sops() {
     fx.write("a.yaml", YAML);
     let enc = fx.sops_ok(&["encrypt", "--age", &fx.public, "a.yaml"]);
     std::fs::write(fx.path("e.yaml"), enc).unwrap();
-    for p in [r#"["smtp"]["password"]"#, r#"["smtp"]["port"]"#, r#"["hosts"][1]"#, r#"["smtp"]"#, r#"["smtp"]["enabled"]"#] {
+    for p in [
+        r#"["smtp"]["password"]"#,
+        r#"["smtp"]["port"]"#,
+        r#"["hosts"][1]"#,
+        r#"["smtp"]"#,
+        r#"["smtp"]["enabled"]"#,
+    ] {
         assert_eq!(
             fx.spx_ok(&["decrypt", "--extract", p, "e.yaml"]),
             fx.sops_ok(&["decrypt", "--extract", p, "e.yaml"]),
@@ -212,7 +228,12 @@ fn extract_matches_sops() {
     for (p, code) in [(r#"["nope"]"#, 1), ("nested", 91)] {
         let a = fx.spx(&["decrypt", "--extract", p, "e.yaml"]);
         let b = fx.sops(&["decrypt", "--extract", p, "e.yaml"]);
-        assert_eq!(a.status.code(), Some(code), "{p}: {}", String::from_utf8_lossy(&a.stderr));
+        assert_eq!(
+            a.status.code(),
+            Some(code),
+            "{p}: {}",
+            String::from_utf8_lossy(&a.stderr)
+        );
         assert_eq!(b.status.code(), Some(code));
     }
 }
@@ -227,18 +248,30 @@ fn broken(mutate: &dyn Fn(&str) -> String, expected: i32, what: &str) {
     fx.write("bad.yaml", &bad);
     let ours = fx.spx(&["decrypt", "bad.yaml"]);
     let theirs = fx.sops(&["decrypt", "bad.yaml"]);
-    assert_eq!(theirs.status.code(), Some(expected), "sops on {what}: {}", String::from_utf8_lossy(&theirs.stderr));
+    assert_eq!(
+        theirs.status.code(),
+        Some(expected),
+        "sops on {what}: {}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
     assert_eq!(
         ours.status.code(),
         Some(expected),
         "spx on {what}: {}",
         String::from_utf8_lossy(&ours.stderr)
     );
-    let all = format!("{}{}", String::from_utf8_lossy(&ours.stdout), String::from_utf8_lossy(&ours.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&ours.stdout),
+        String::from_utf8_lossy(&ours.stderr)
+    );
     assert!(!all.contains("correct-horse"), "{what}: plaintext leaked");
     assert!(ours.stdout.is_empty(), "{what}: stdout not empty");
     assert!(!ours.stderr.is_empty(), "{what}: no error message");
-    assert!(String::from_utf8_lossy(&ours.stderr).contains("bad.yaml"), "{what}: error does not name the file");
+    assert!(
+        String::from_utf8_lossy(&ours.stderr).contains("bad.yaml"),
+        "{what}: error does not name the file"
+    );
     assert_eq!(fx.read("bad.yaml"), bad, "{what}: file changed");
 }
 
@@ -247,8 +280,10 @@ fn tampered_value_is_exit_25() {
     broken(
         &|s| {
             let re = regex::Regex::new(r"(secret_value: ENC\[AES256_GCM,data:)(.)").unwrap();
-            re.replace(s, |c: &regex::Captures| format!("{}{}", &c[1], if &c[2] == "A" { "B" } else { "A" }))
-                .to_string()
+            re.replace(s, |c: &regex::Captures| {
+                format!("{}{}", &c[1], if &c[2] == "A" { "B" } else { "A" })
+            })
+            .to_string()
         },
         25,
         "tampered value",
@@ -270,7 +305,13 @@ fn changed_lastmodified_is_exit_51() {
 #[test]
 fn removed_mac_is_exit_51() {
     broken(
-        &|s| s.lines().filter(|l| !l.trim_start().starts_with("mac:")).collect::<Vec<_>>().join("\n") + "\n",
+        &|s| {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("mac:"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        },
         51,
         "removed MAC",
     );
@@ -280,7 +321,8 @@ fn removed_mac_is_exit_51() {
 fn swapped_values_are_exit_25() {
     broken(
         &|s| {
-            let re = regex::Regex::new(r"secret_value: (ENC\[[^\]]*\])\nother: (ENC\[[^\]]*\])").unwrap();
+            let re = regex::Regex::new(r"secret_value: (ENC\[[^\]]*\])\nother: (ENC\[[^\]]*\])")
+                .unwrap();
             re.replace(s, "secret_value: $2\nother: $1").to_string()
         },
         25,
@@ -303,7 +345,12 @@ fn truncated_file_fails_like_sops() {
     let ours = fx.spx(&["decrypt", "bad.yaml"]);
     let theirs = fx.sops(&["decrypt", "bad.yaml"]);
     assert!(!ours.status.success() && !theirs.status.success());
-    assert_eq!(ours.status.code(), theirs.status.code(), "{}", String::from_utf8_lossy(&ours.stderr));
+    assert_eq!(
+        ours.status.code(),
+        theirs.status.code(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
     assert!(ours.stdout.is_empty());
 }
 
@@ -314,13 +361,24 @@ fn wrong_key_is_exit_128_and_lists_recipients() {
     let enc = fx.sops_ok(&["encrypt", "--age", &fx.public, "a.yaml"]);
     std::fs::write(fx.path("e.yaml"), enc).unwrap();
     let (other, _) = keygen(&fx.path("other.txt"));
-    let o = fx.spx_cmd(&["decrypt", "e.yaml"]).env("SOPS_AGE_KEY_FILE", &other).output().unwrap();
+    let o = fx
+        .spx_cmd(&["decrypt", "e.yaml"])
+        .env("SOPS_AGE_KEY_FILE", &other)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(128));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("e.yaml") && err.contains("no identity"), "{err}");
+    assert!(
+        err.contains("e.yaml") && err.contains("no identity"),
+        "{err}"
+    );
     assert!(err.contains(&fx.public[..20]), "recipients listed: {err}");
     assert!(err.contains("SOPS_AGE_KEY_FILE"), "sources listed: {err}");
-    let s = fx.sops_cmd(&["decrypt", "e.yaml"]).env("SOPS_AGE_KEY_FILE", &other).output().unwrap();
+    let s = fx
+        .sops_cmd(&["decrypt", "e.yaml"])
+        .env("SOPS_AGE_KEY_FILE", &other)
+        .output()
+        .unwrap();
     assert_eq!(s.status.code(), Some(128));
 }
 
@@ -330,8 +388,18 @@ fn already_encrypted_is_exit_203() {
     fx.write("a.yaml", "x: 1\n");
     let enc = fx.spx_ok(&["encrypt", "--age", &fx.public, "a.yaml"]);
     std::fs::write(fx.path("e.yaml"), enc).unwrap();
-    assert_eq!(fx.spx(&["encrypt", "--age", &fx.public, "e.yaml"]).status.code(), Some(203));
-    assert_eq!(fx.sops(&["encrypt", "--age", &fx.public, "e.yaml"]).status.code(), Some(203));
+    assert_eq!(
+        fx.spx(&["encrypt", "--age", &fx.public, "e.yaml"])
+            .status
+            .code(),
+        Some(203)
+    );
+    assert_eq!(
+        fx.sops(&["encrypt", "--age", &fx.public, "e.yaml"])
+            .status
+            .code(),
+        Some(203)
+    );
 }
 
 #[test]
@@ -358,24 +426,47 @@ fn shamir_key_groups_both_directions() {
         ),
     );
     fx.write("a.yaml", "secret: value\nn: 3\n");
-    let keys12 = format!("{}{}", fx.read("key.txt"), std::fs::read_to_string(&k2).unwrap());
+    let keys12 = format!(
+        "{}{}",
+        fx.read("key.txt"),
+        std::fs::read_to_string(&k2).unwrap()
+    );
     let keys3 = std::fs::read_to_string(&k3).unwrap();
     std::fs::write(fx.path("k12.txt"), &keys12).unwrap();
     for (maker, reader) in [("sops", "spx"), ("spx", "sops")] {
-        let enc = if maker == "sops" { fx.sops_ok(&["encrypt", "a.yaml"]) } else { fx.spx_ok(&["encrypt", "a.yaml"]) };
+        let enc = if maker == "sops" {
+            fx.sops_ok(&["encrypt", "a.yaml"])
+        } else {
+            fx.spx_ok(&["encrypt", "a.yaml"])
+        };
         let text = String::from_utf8(enc.clone()).unwrap();
-        assert!(text.contains("shamir_threshold: 2") && text.contains("hc_vault: []"), "{maker}: {text}");
+        assert!(
+            text.contains("shamir_threshold: 2") && text.contains("hc_vault: []"),
+            "{maker}: {text}"
+        );
         std::fs::write(fx.path("e.yaml"), &enc).unwrap();
         let run = |who: &str, key: &std::path::Path| {
-            let mut c = if who == "sops" { fx.sops_cmd(&["decrypt", "e.yaml"]) } else { fx.spx_cmd(&["decrypt", "e.yaml"]) };
+            let mut c = if who == "sops" {
+                fx.sops_cmd(&["decrypt", "e.yaml"])
+            } else {
+                fx.spx_cmd(&["decrypt", "e.yaml"])
+            };
             c.env("SOPS_AGE_KEY_FILE", key).output().unwrap()
         };
         let o = run(reader, &fx.path("k12.txt"));
-        assert!(o.status.success(), "{maker}→{reader}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{maker}→{reader}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert_eq!(o.stdout, b"secret: value\nn: 3\n");
         // One group is not enough.
         std::fs::write(fx.path("k3only.txt"), &keys3).unwrap();
-        assert_eq!(run(reader, &fx.path("k3only.txt")).status.code(), Some(128), "{maker}→{reader}");
+        assert_eq!(
+            run(reader, &fx.path("k3only.txt")).status.code(),
+            Some(128),
+            "{maker}→{reader}"
+        );
     }
 }
 
@@ -389,19 +480,34 @@ fn ssh_ed25519_recipient_both_directions() {
         .output()
         .expect("ssh-keygen (openssh-client) is installed");
     assert!(o.status.success());
-    let public = std::fs::read_to_string(fx.path("id_ed25519.pub")).unwrap().trim().to_string();
+    let public = std::fs::read_to_string(fx.path("id_ed25519.pub"))
+        .unwrap()
+        .trim()
+        .to_string();
     fx.write("a.yaml", "secret: value\n");
     for (maker, reader) in [("sops", "spx"), ("spx", "sops")] {
         let args = ["encrypt", "--age", public.as_str(), "a.yaml"];
-        let enc = if maker == "sops" { fx.sops_ok(&args) } else { fx.spx_ok(&args) };
+        let enc = if maker == "sops" {
+            fx.sops_ok(&args)
+        } else {
+            fx.spx_ok(&args)
+        };
         std::fs::write(fx.path("e.yaml"), enc).unwrap();
-        let mut c = if reader == "sops" { fx.sops_cmd(&["decrypt", "e.yaml"]) } else { fx.spx_cmd(&["decrypt", "e.yaml"]) };
+        let mut c = if reader == "sops" {
+            fx.sops_cmd(&["decrypt", "e.yaml"])
+        } else {
+            fx.spx_cmd(&["decrypt", "e.yaml"])
+        };
         let o = c
             .env_remove("SOPS_AGE_KEY_FILE")
             .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &key)
             .output()
             .unwrap();
-        assert!(o.status.success(), "{maker}→{reader}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{maker}→{reader}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert_eq!(o.stdout, b"secret: value\n");
     }
 }
@@ -418,13 +524,25 @@ fn mac_only_encrypted_from_creation_rule_both_directions() {
     );
     fx.write("a.yaml", "secret: value\npublic: 1\n");
     for maker in ["sops", "spx"] {
-        let enc = if maker == "sops" { fx.sops_ok(&["encrypt", "a.yaml"]) } else { fx.spx_ok(&["encrypt", "a.yaml"]) };
+        let enc = if maker == "sops" {
+            fx.sops_ok(&["encrypt", "a.yaml"])
+        } else {
+            fx.spx_ok(&["encrypt", "a.yaml"])
+        };
         let text = String::from_utf8(enc).unwrap();
         assert!(text.contains("mac_only_encrypted: true"), "{maker}: {text}");
         // Editing a cleartext value does not break the MAC, for either tool.
         fx.write("e.yaml", &text.replace("public: 1", "public: 2"));
-        assert_eq!(fx.sops_ok(&["decrypt", "e.yaml"]), b"secret: value\npublic: 2\n", "{maker}");
-        assert_eq!(fx.spx_ok(&["decrypt", "e.yaml"]), b"secret: value\npublic: 2\n", "{maker}");
+        assert_eq!(
+            fx.sops_ok(&["decrypt", "e.yaml"]),
+            b"secret: value\npublic: 2\n",
+            "{maker}"
+        );
+        assert_eq!(
+            fx.spx_ok(&["decrypt", "e.yaml"]),
+            b"secret: value\npublic: 2\n",
+            "{maker}"
+        );
     }
 }
 
@@ -433,15 +551,32 @@ fn encrypted_comment_regex_from_creation_rule() {
     let fx = Fx::new();
     fx.write(
         ".sops.yaml",
-        &format!("creation_rules:\n  - age: {}\n    encrypted_comment_regex: sops:enc\n", fx.public),
+        &format!(
+            "creation_rules:\n  - age: {}\n    encrypted_comment_regex: sops:enc\n",
+            fx.public
+        ),
     );
-    fx.write("a.yaml", "public: a\n# sops:enc\nsecret: b\nlist:\n    - x\n    # sops:enc\n    - y\n");
+    fx.write(
+        "a.yaml",
+        "public: a\n# sops:enc\nsecret: b\nlist:\n    - x\n    # sops:enc\n    - y\n",
+    );
     for maker in ["sops", "spx"] {
-        let enc = if maker == "sops" { fx.sops_ok(&["encrypt", "a.yaml"]) } else { fx.spx_ok(&["encrypt", "a.yaml"]) };
+        let enc = if maker == "sops" {
+            fx.sops_ok(&["encrypt", "a.yaml"])
+        } else {
+            fx.spx_ok(&["encrypt", "a.yaml"])
+        };
         std::fs::write(fx.path("e.yaml"), &enc).unwrap();
         let text = String::from_utf8(enc).unwrap();
-        assert!(text.contains("public: a") && !text.contains("secret: b"), "{maker}: {text}");
-        assert_eq!(fx.sops_ok(&["decrypt", "e.yaml"]), fx.spx_ok(&["decrypt", "e.yaml"]), "{maker}");
+        assert!(
+            text.contains("public: a") && !text.contains("secret: b"),
+            "{maker}: {text}"
+        );
+        assert_eq!(
+            fx.sops_ok(&["decrypt", "e.yaml"]),
+            fx.spx_ok(&["decrypt", "e.yaml"]),
+            "{maker}"
+        );
     }
 }
 
@@ -450,19 +585,29 @@ fn creation_rules_pick_recipients_and_missing_rule_is_clear() {
     let fx = Fx::new();
     fx.write(
         ".sops.yaml",
-        &format!("creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: {}\n", fx.public),
+        &format!(
+            "creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: {}\n",
+            fx.public
+        ),
     );
     fx.write("secrets/a.yaml", "k: v\n");
     fx.spx_ok(&["encrypt", "-i", "secrets/a.yaml"]);
     assert_eq!(fx.sops_ok(&["decrypt", "secrets/a.yaml"]), b"k: v\n");
     // The rule is found from a subdirectory too (paths relative to the config's directory).
-    let o = fx.spx_cmd(&["decrypt", "a.yaml"]).current_dir(fx.path("secrets")).output().unwrap();
+    let o = fx
+        .spx_cmd(&["decrypt", "a.yaml"])
+        .current_dir(fx.path("secrets"))
+        .output()
+        .unwrap();
     assert_eq!(o.stdout, b"k: v\n");
     fx.write("other.yaml", "k: v\n");
     let o = fx.spx(&["encrypt", "other.yaml"]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("no creation rule") && err.contains("other.yaml"), "{err}");
+    assert!(
+        err.contains("no creation rule") && err.contains("other.yaml"),
+        "{err}"
+    );
     assert_eq!(fx.read("other.yaml"), "k: v\n");
 }
 
@@ -472,8 +617,12 @@ fn real_age_opens_the_data_key_spx_wraps() {
     fx.write("a.yaml", "k: v\n");
     let enc = String::from_utf8(fx.spx_ok(&["encrypt", "--age", &fx.public, "a.yaml"])).unwrap();
     let start = enc.find("-----BEGIN AGE ENCRYPTED FILE-----").unwrap();
-    let end = enc.find("-----END AGE ENCRYPTED FILE-----").unwrap() + "-----END AGE ENCRYPTED FILE-----".len();
-    let armor: String = enc[start..end].lines().map(|l| l.trim().to_string() + "\n").collect();
+    let end = enc.find("-----END AGE ENCRYPTED FILE-----").unwrap()
+        + "-----END AGE ENCRYPTED FILE-----".len();
+    let armor: String = enc[start..end]
+        .lines()
+        .map(|l| l.trim().to_string() + "\n")
+        .collect();
     fx.write("dk.age", &armor);
     let o = std::process::Command::new(tool("age"))
         .arg("-d")
@@ -483,7 +632,11 @@ fn real_age_opens_the_data_key_spx_wraps() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(o.stdout.len(), 32, "the payload is the raw 32-byte data key");
+    assert_eq!(
+        o.stdout.len(),
+        32,
+        "the payload is the raw 32-byte data key"
+    );
 }
 
 #[test]
@@ -499,37 +652,75 @@ fn identities_from_sops_age_key_and_key_cmd() {
         .env("SOPS_AGE_KEY", &key_text)
         .output()
         .unwrap();
-    assert_eq!(o.stdout, b"k: v\n", "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.stdout,
+        b"k: v\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = fx
         .spx_cmd(&["decrypt", "e.yaml"])
         .env_remove("SOPS_AGE_KEY_FILE")
         .env("SOPS_AGE_KEY_CMD", format!("cat {}", fx.key_file.display()))
         .output()
         .unwrap();
-    assert_eq!(o.stdout, b"k: v\n", "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.stdout,
+        b"k: v\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // The default path under $HOME/.config.
     let dir = fx.path("home/.config/sops/age");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("keys.txt"), &key_text).unwrap();
-    let o = fx.spx_cmd(&["decrypt", "e.yaml"]).env_remove("SOPS_AGE_KEY_FILE").output().unwrap();
-    assert_eq!(o.stdout, b"k: v\n", "{}", String::from_utf8_lossy(&o.stderr));
+    let o = fx
+        .spx_cmd(&["decrypt", "e.yaml"])
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.stdout,
+        b"k: v\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
 fn stdin_input_and_filestatus() {
     let fx = Fx::new();
     let o = fx
-        .spx_cmd(&["encrypt", "--age", &fx.public, "--filename-override", "x.yaml", "-"])
+        .spx_cmd(&[
+            "encrypt",
+            "--age",
+            &fx.public,
+            "--filename-override",
+            "x.yaml",
+            "-",
+        ])
         .stdin(std::fs::File::open(fx.write("p.yaml", "k: v\n")).unwrap())
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::write(fx.path("e.yaml"), &o.stdout).unwrap();
-    assert_eq!(fx.spx_ok(&["filestatus", "e.yaml"]), b"{\"encrypted\":true}\n");
-    assert_eq!(fx.spx_ok(&["filestatus", "p.yaml"]), b"{\"encrypted\":false}\n");
-    assert_eq!(fx.sops_ok(&["filestatus", "e.yaml"]), b"{\"encrypted\":true}\n");
+    assert_eq!(
+        fx.spx_ok(&["filestatus", "e.yaml"]),
+        b"{\"encrypted\":true}\n"
+    );
+    assert_eq!(
+        fx.spx_ok(&["filestatus", "p.yaml"]),
+        b"{\"encrypted\":false}\n"
+    );
+    assert_eq!(
+        fx.sops_ok(&["filestatus", "e.yaml"]),
+        b"{\"encrypted\":true}\n"
+    );
     // Without a name, stdin cannot be encrypted (sops: exit 8).
-    let o = fx.spx_cmd(&["encrypt", "--age", &fx.public, "-"]).output().unwrap();
+    let o = fx
+        .spx_cmd(&["encrypt", "--age", &fx.public, "-"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(8));
 }
 
@@ -542,7 +733,9 @@ fn in_place_encrypt_and_decrypt() {
     fx.spx_ok(&["decrypt", "-i", "a.yaml"]);
     assert_eq!(fx.read("a.yaml"), "k: v\n");
     assert_eq!(
-        fx.spx(&["encrypt", "--age", &fx.public, "-i", "--output", "x", "a.yaml"]).status.code(),
+        fx.spx(&["encrypt", "--age", &fx.public, "-i", "--output", "x", "a.yaml"])
+            .status
+            .code(),
         Some(8)
     );
 }

@@ -5,7 +5,7 @@ use super::{choose_keys, open, pick_format, Global};
 use crate::crypt::DataKey;
 use crate::document::{seal, wrap_data_key, IvCache};
 use crate::error::{Error, Result};
-use crate::fsutil::{self, FileLock};
+use crate::fsutil::FileLock;
 use crate::keys::Identities;
 use crate::metadata::{Metadata, Selection, SOPS_VERSION};
 use crate::store::{self, Format};
@@ -26,6 +26,9 @@ pub struct EditArgs {
     /// Recipients for a new file (default: the creation rule)
     #[arg(short = 'a', long = "age", value_name = "RECIPIENTS")]
     pub age: Option<String>,
+    /// Why (recorded in the rotation log; default: $SPX_REASON, else asked on a terminal)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// The sops file to edit (created if it does not exist)
     pub file: String,
 }
@@ -98,7 +101,8 @@ pub fn edit(g: &Global, a: &EditArgs) -> Result<EditResult> {
         &a.file,
     )?;
     let out = sealed.emit(&opts, &a.file)?;
-    fsutil::atomic_write(path, &out)?;
+    let changes = crate::log::diff_documents(&before, &after);
+    super::save_logged(g, path, &out, &changes, a.reason.as_deref())?;
     g.verbose(format!("{}: written", a.file));
     Ok(EditResult { before, after })
 }

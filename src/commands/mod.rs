@@ -6,8 +6,8 @@ pub mod edit;
 pub mod encrypt;
 pub mod exec;
 pub mod filestatus;
-pub mod log;
 pub mod keygen;
+pub mod log;
 pub mod rotate;
 pub mod set;
 pub mod updatekeys;
@@ -235,4 +235,71 @@ pub fn choose_keys(global: &Global, age_flag: Option<&str>, target: &Path) -> Re
 /// Whether stdin and stderr are a terminal (interactive prompts are allowed).
 pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Where the rotation log of a file lives: `spx: log: path` in `.sops.yaml` (relative to the
+/// repository root), else `docs/secrets-rotation-log.md` at the root of the git repository
+/// holding the file. `None` outside a git repository, with `spx: log: false`, or with
+/// `SPX_NO_LOG=1`.
+pub fn log_location(g: &Global, file: &Path) -> Option<(PathBuf, PathBuf)> {
+    if std::env::var_os("SPX_NO_LOG").is_some_and(|v| v == "1") {
+        return None;
+    }
+    let abs = crate::config::absolute(file);
+    let dir = abs.parent()?.to_path_buf();
+    if !dir.ancestors().any(|d| d.join(".git").exists()) {
+        return None;
+    }
+    let root = crate::log::repo_root(&dir);
+    let mut rel = PathBuf::from(crate::log::DEFAULT_LOG_PATH);
+    if let Ok(Some(c)) = g.config() {
+        if let Some(crate::tree::Value::Map(spx)) = &c.spx {
+            match spx.get("log") {
+                Some(crate::tree::Value::Bool(false)) => return None,
+                Some(crate::tree::Value::Map(l)) => {
+                    if let Some(crate::tree::Value::Str(p)) = l.get("path") {
+                        rel = PathBuf::from(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Some((root.join(rel), root))
+}
+
+/// Write a changed secrets file and its rotation-log rows together: the log's new content is
+/// prepared (under its lock) before the secrets file is renamed into place, and committed right
+/// after, so a failed write leaves no row claiming it.
+pub fn save_logged(
+    g: &Global,
+    path: &Path,
+    bytes: &[u8],
+    changes: &[crate::log::Change],
+    reason: Option<&str>,
+) -> Result<()> {
+    let target = if changes.is_empty() {
+        None
+    } else {
+        log_location(g, path)
+    };
+    let Some((log_path, root)) = target else {
+        return fsutil::atomic_write(path, bytes);
+    };
+    let rotation = crate::log::Rotation {
+        reason: crate::log::resolve_reason(reason)?,
+        rotator: crate::log::rotator(&root),
+    };
+    let rel = crate::log::repo_relative(&root, path);
+    let rows = crate::log::rows_for(&rel, changes, &rotation, crate::log::now());
+    let pending = crate::log::prepare_append(&log_path, &rows)?;
+    fsutil::atomic_write(path, bytes)?;
+    pending.commit()?;
+    g.verbose(format!(
+        "{}: {} row(s) appended to {}",
+        path.display(),
+        rows.len(),
+        log_path.display()
+    ));
+    Ok(())
 }

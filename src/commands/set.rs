@@ -4,7 +4,7 @@
 use super::{open, pick_format, read_input, Global};
 use crate::document::seal;
 use crate::error::{code, Error, Result};
-use crate::fsutil::{self, FileLock};
+use crate::fsutil::FileLock;
 use crate::keys::Identities;
 use crate::path;
 use crate::store::{self, Format};
@@ -32,6 +32,9 @@ pub struct SetArgs {
     /// Input format (default: by extension)
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
+    /// Why (recorded in the rotation log; default: $SPX_REASON, else asked on a terminal)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// The sops file
     pub file: String,
     /// Where to set, in sops syntax: '["key"]["sub"][0]'
@@ -52,6 +55,9 @@ pub struct UnsetArgs {
     /// Input format (default: by extension)
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
+    /// Why (recorded in the rotation log; default: $SPX_REASON, else asked on a terminal)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// The sops file
     pub file: String,
     /// The key or item to remove, in sops syntax: '["key"]["sub"]'
@@ -89,6 +95,7 @@ pub fn modify(
     file: &str,
     input_type: Option<&str>,
     ignore_mac: bool,
+    reason: Option<&str>,
     f: &mut dyn FnMut(&mut Document) -> Result<bool>,
 ) -> Result<Option<Change>> {
     let p = Path::new(file);
@@ -118,7 +125,8 @@ pub fn modify(
         file,
     )?;
     let out = sealed.emit(&g.emit_options(), file)?;
-    fsutil::atomic_write(p, &out)?;
+    let changes = crate::log::diff_documents(&o.plain, &after);
+    super::save_logged(g, p, &out, &changes, reason)?;
     Ok(Some(Change {
         before: o.plain,
         after,
@@ -154,6 +162,7 @@ pub fn set(g: &Global, a: &SetArgs) -> Result<Option<Change>> {
         &a.file,
         a.input_type.as_deref(),
         a.ignore_mac,
+        a.reason.as_deref(),
         &mut |doc| {
             if idempotent && path::get(doc, &steps).map(|v| v == &value).unwrap_or(false) {
                 return Ok(false);
@@ -177,6 +186,7 @@ pub fn unset(g: &Global, a: &UnsetArgs) -> Result<Option<Change>> {
         &a.file,
         a.input_type.as_deref(),
         a.ignore_mac,
+        a.reason.as_deref(),
         &mut |doc| match path::unset(doc, &steps) {
             Ok(()) => Ok(true),
             Err(Error::NotInTree(_)) if idempotent => Ok(false),

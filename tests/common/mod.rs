@@ -14,7 +14,9 @@ pub fn tool(name: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("reference tool `{name}` is not installed: run `bash scripts/test.sh`, which installs it");
+    panic!(
+        "reference tool `{name}` is not installed: run `bash scripts/test.sh`, which installs it"
+    );
 }
 
 pub struct Fx {
@@ -29,7 +31,11 @@ impl Fx {
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         let key_file = dir.path().join("key.txt");
         let (key_file, public) = keygen(&key_file);
-        Fx { dir, key_file, public }
+        Fx {
+            dir,
+            key_file,
+            public,
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -118,7 +124,11 @@ pub fn ok(o: Output, who: &str, args: &[&str]) -> Vec<u8> {
 
 /// A new identity from the real age-keygen: (file, public key).
 pub fn keygen(path: &Path) -> (PathBuf, String) {
-    let o = Command::new(tool("age-keygen")).arg("-o").arg(path).output().unwrap();
+    let o = Command::new(tool("age-keygen"))
+        .arg("-o")
+        .arg(path)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "age-keygen failed");
     let text = std::fs::read_to_string(path).unwrap();
     let public = text
