@@ -108,9 +108,11 @@ pub fn format_enc(v: &EncValue) -> String {
     )
 }
 
+/// A fresh IV. `thread_rng` is a ChaCha-based CSPRNG seeded (and periodically reseeded) from
+/// the OS: one getrandom call per value would dominate the cost of encrypting large files.
 pub fn random_iv() -> [u8; 32] {
     let mut iv = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut iv);
+    rand::thread_rng().fill_bytes(&mut iv);
     iv
 }
 
