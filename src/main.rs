@@ -1,3 +1,4 @@
+<<<<<<< HEAD
 //! The spx binary: parse arguments, run the command, map the error to sops's exit code.
 
 use clap::Parser;
@@ -38,3 +39,6 @@ fn main() {
         }
     }
 }
+=======
+fn main() {}
+>>>>>>> stores
