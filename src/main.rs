@@ -1,4 +1,3 @@
-<<<<<<< HEAD
 //! The spx binary: parse arguments, run the command, map the error to sops's exit code.
 
 use clap::Parser;
@@ -39,6 +38,3 @@ fn main() {
         }
     }
 }
-=======
-fn main() {}
->>>>>>> stores
