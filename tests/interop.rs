@@ -94,7 +94,7 @@ fn spx_to_sops(name: &str, plain: &str, extra: &[&str]) {
     std::fs::write(fx.path("sops-enc"), &sops_enc).unwrap();
     let mut dargs = vec!["decrypt"];
     if let Some(t) = type_of(name) {
-        dargs.extend(["--input-type", t]);
+        dargs.extend(["--input-type", t, "--output-type", t]);
     }
     dargs.push("sops-enc");
     let reference = fx.sops_ok(&dargs);
