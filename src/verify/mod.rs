@@ -207,7 +207,7 @@ pub fn finish(rel_path: &str, commit: Option<&str>, r: RawFinding) -> Finding {
 }
 
 /// Quick test before parsing: sops metadata markers in any store.
-fn looks_like_sops(text: &str) -> bool {
+pub(crate) fn looks_like_sops(text: &str) -> bool {
     text.contains("sops:")
         || text.contains("\"sops\"")
         || text.contains("sops_mac=")

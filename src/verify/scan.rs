@@ -93,12 +93,13 @@ struct Item {
 /// by `read` (index or work tree). A `.sops.yaml` that does not parse is a finding, not a failure.
 fn context(
     read: &dyn Fn(&str) -> Option<Vec<u8>>,
+    root: &Path,
     drift: bool,
     findings: &mut Vec<Finding>,
 ) -> Result<Context> {
     let policy = match read(".sops.yaml") {
         None => None,
-        Some(bytes) => match Policy::parse(&bytes, ".sops.yaml") {
+        Some(bytes) => match Policy::parse(&bytes, root, ".sops.yaml") {
             Ok(p) => Some(p),
             Err(e) => {
                 findings.push(finish(
@@ -135,7 +136,7 @@ fn staged(repo: &Repository) -> Result<Report> {
     };
     let read = |p: &str| from_index(p).or_else(|| std::fs::read(workdir.join(p)).ok());
     let mut findings = Vec::new();
-    let ctx = context(&read, true, &mut findings)?;
+    let ctx = context(&read, &workdir, true, &mut findings)?;
 
     let head_tree = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let mut dopts = DiffOptions::new();
@@ -203,7 +204,7 @@ fn all(repo: &Repository) -> Result<Report> {
     let index = repo.index().map_err(git_err)?;
     let read = |p: &str| std::fs::read(workdir.join(p)).ok();
     let mut findings = Vec::new();
-    let ctx = context(&read, true, &mut findings)?;
+    let ctx = context(&read, &workdir, true, &mut findings)?;
     let items: Vec<Item> = index
         .iter()
         .filter(|e| e.mode != 0o160000 && e.mode != 0o120000)
@@ -226,7 +227,7 @@ fn history(repo: &Repository) -> Result<Report> {
     let workdir = repo.workdir().expect("checked by open_repo").to_path_buf();
     let read = |p: &str| std::fs::read(workdir.join(p)).ok();
     let mut findings = Vec::new();
-    let ctx = context(&read, false, &mut findings)?;
+    let ctx = context(&read, &workdir, false, &mut findings)?;
     if repo.head().is_err() {
         return Ok(done(findings, 0));
     }
@@ -308,7 +309,7 @@ fn paths(cwd: &Path, given: &[PathBuf]) -> Result<Report> {
     let root_canon = root.canonicalize().unwrap_or_else(|_| root.clone());
     let read = |p: &str| std::fs::read(root.join(p)).ok();
     let mut findings = Vec::new();
-    let ctx = context(&read, true, &mut findings)?;
+    let ctx = context(&read, &root_canon, true, &mut findings)?;
     let mut items = Vec::new();
     for p in given {
         let abs = if p.is_absolute() {

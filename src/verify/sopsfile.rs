@@ -9,9 +9,9 @@
 use super::patterns;
 use super::policy::Policy;
 use super::RawFinding;
+use crate::metadata::{Metadata, Selection};
 use crate::store::{self, Format};
 use crate::tree::{Document, Map, MapItem, Value};
-use regex::Regex;
 use std::path::Path;
 
 /// Why a file must be a sops file.
@@ -101,11 +101,26 @@ fn is_template_name(components: &[&str]) -> bool {
     })
 }
 
-/// A parsed sops file: its documents without metadata, and the metadata.
+/// A parsed sops file: its documents without metadata, and the metadata (or why it is invalid).
 pub struct SopsFile {
     pub format: Format,
     pub docs: Vec<Document>,
-    pub metadata: Map,
+    pub metadata: std::result::Result<Metadata, String>,
+}
+
+impl SopsFile {
+    /// Read a metadata mapping the way every spx command does.
+    pub fn new(format: Format, docs: Vec<Document>, metadata: &Value, file: &str) -> SopsFile {
+        let metadata = Metadata::from_value(metadata, file).map_err(|e| match e {
+            crate::error::Error::BadMetadata { msg, .. } => msg,
+            other => other.to_string(),
+        });
+        SopsFile {
+            format,
+            docs,
+            metadata,
+        }
+    }
 }
 
 /// Parse `bytes` as a sops file: in the store its name implies, then in the one its content
@@ -133,12 +148,8 @@ pub fn parse_sops(rel_path: &str, bytes: &[u8]) -> Option<SopsFile> {
         let Ok(mut docs) = store::load_encrypted(format, bytes, rel_path) else {
             continue;
         };
-        if let Some(Value::Map(metadata)) = store::split_metadata(format, &mut docs) {
-            return Some(SopsFile {
-                format,
-                docs,
-                metadata,
-            });
+        if let Some(metadata @ Value::Map(_)) = store::split_metadata(format, &mut docs) {
+            return Some(SopsFile::new(format, docs, &metadata, rel_path));
         }
     }
     None
@@ -154,7 +165,12 @@ pub fn check_must_be_encrypted(
     if text.trim().is_empty() {
         return Vec::new();
     }
-    let Some(file) = parse_sops(rel_path, bytes) else {
+    let parsed = if super::looks_like_sops(text) {
+        parse_sops(rel_path, bytes)
+    } else {
+        None
+    };
+    let Some(file) = parsed else {
         let line = first_content_line(text);
         return vec![RawFinding {
             line,
@@ -177,16 +193,19 @@ pub fn check_complete(rel_path: &str, text: &str, file: &SopsFile) -> Vec<RawFin
         .lines()
         .position(|l| l.starts_with("sops:") || l.starts_with("sops_") || l.contains("\"sops\""))
         .map_or(1, |i| i + 1);
-    if !has_recipients(&file.metadata) {
-        out.push(RawFinding {
-            line: meta_line,
-            rule: "sops-incomplete",
-            message: "sops metadata lists no recipients: nobody can decrypt this file".into(),
-            secret: None,
-        });
-    }
-    let mac_ok = matches!(file.metadata.get("mac"), Some(Value::Str(s)) if !s.trim().is_empty());
-    if !mac_ok {
+    let meta = match &file.metadata {
+        Ok(m) => m,
+        Err(msg) => {
+            out.push(RawFinding {
+                line: meta_line,
+                rule: "sops-incomplete",
+                message: format!("invalid sops metadata, spx and sops cannot load it: {msg}"),
+                secret: None,
+            });
+            return out;
+        }
+    };
+    if meta.mac.trim().is_empty() {
         out.push(RawFinding {
             line: meta_line,
             rule: "sops-incomplete",
@@ -196,22 +215,11 @@ pub fn check_complete(rel_path: &str, text: &str, file: &SopsFile) -> Vec<RawFin
             secret: None,
         });
     }
+    let effective = meta.effective_selection();
     let selection = if file.format == Format::Binary {
-        Ok(Selection::All)
+        Sel::All
     } else {
-        Selection::from_metadata(&file.metadata)
-    };
-    let selection = match selection {
-        Ok(s) => s,
-        Err(msg) => {
-            out.push(RawFinding {
-                line: meta_line,
-                rule: "sops-incomplete",
-                message: msg,
-                secret: None,
-            });
-            return out;
-        }
+        Sel::Meta(&effective)
     };
     let mut plain = Vec::new();
     for doc in &file.docs {
@@ -241,46 +249,6 @@ pub fn check_complete(rel_path: &str, text: &str, file: &SopsFile) -> Vec<RawFin
     out
 }
 
-fn has_recipients(meta: &Map) -> bool {
-    const KINDS: &[&str] = &["age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault"];
-    let in_map = |m: &Map| {
-        KINDS
-            .iter()
-            .any(|k| matches!(m.get(k), Some(Value::List(l)) if !l.is_empty()))
-    };
-    in_map(meta)
-        || matches!(meta.get("key_groups"), Some(Value::List(groups))
-            if groups.iter().filter_map(Value::as_map).any(in_map))
-}
-
-/// The age recipients of a sops file, per key group, read from its metadata (top-level lists win
-/// over `key_groups`, as in sops).
-pub fn recipient_groups(meta: &Map) -> Vec<Vec<String>> {
-    fn age_of(m: &Map) -> Vec<String> {
-        match m.get("age") {
-            Some(Value::List(entries)) => entries
-                .iter()
-                .filter_map(Value::as_map)
-                .filter_map(|e| e.get("recipient").and_then(Value::as_str))
-                .map(|r| r.trim().to_string())
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-    let top = age_of(meta);
-    if !top.is_empty() {
-        return vec![top];
-    }
-    match meta.get("key_groups") {
-        Some(Value::List(groups)) => groups
-            .iter()
-            .filter_map(Value::as_map)
-            .map(age_of)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Rule 3: the file's recipients against its creation rule's. `None` when they agree or the
 /// rule names no age recipients.
 pub fn check_drift(
@@ -308,7 +276,7 @@ pub fn check_drift(
         g
     };
     let want = norm(&rule.key_groups);
-    let have = norm(&recipient_groups(&file.metadata));
+    let have = norm(&file.metadata.as_ref().ok()?.recipient_groups());
     if want == have {
         return None;
     }
@@ -390,76 +358,29 @@ pub fn check_template(text: &str) -> Vec<RawFinding> {
 }
 
 /// Which values a sops file's metadata says are encrypted.
-enum Selection {
+enum Sel<'a> {
+    /// The binary store: its one value is always encrypted.
     All,
-    UnencryptedSuffix(String),
-    EncryptedSuffix(String),
-    UnencryptedRegex(Regex),
-    EncryptedRegex(Regex),
-    UnencryptedCommentRegex(Regex),
-    EncryptedCommentRegex(Regex),
+    Meta(&'a Selection),
 }
 
-impl Selection {
-    fn from_metadata(meta: &Map) -> Result<Selection, String> {
-        let get = |k: &str| {
-            meta.get(k)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        let re = |k: &str, s: &str| {
-            Regex::new(s).map_err(|e| format!("sops metadata `{k}` does not compile: {e}"))
-        };
-        let mut found = Vec::new();
-        if let Some(s) = get("unencrypted_suffix") {
-            found.push(Selection::UnencryptedSuffix(s.into()));
-        }
-        if let Some(s) = get("encrypted_suffix") {
-            found.push(Selection::EncryptedSuffix(s.into()));
-        }
-        if let Some(s) = get("unencrypted_regex") {
-            found.push(Selection::UnencryptedRegex(re("unencrypted_regex", s)?));
-        }
-        if let Some(s) = get("encrypted_regex") {
-            found.push(Selection::EncryptedRegex(re("encrypted_regex", s)?));
-        }
-        if let Some(s) = get("unencrypted_comment_regex") {
-            found.push(Selection::UnencryptedCommentRegex(re(
-                "unencrypted_comment_regex",
-                s,
-            )?));
-        }
-        if let Some(s) = get("encrypted_comment_regex") {
-            found.push(Selection::EncryptedCommentRegex(re(
-                "encrypted_comment_regex",
-                s,
-            )?));
-        }
-        match found.len() {
-            0 => Ok(Selection::UnencryptedSuffix("_unencrypted".into())),
-            1 => Ok(found.pop().expect("one element")),
-            _ => Err(
-                "sops metadata sets more than one key-selection option; sops refuses to load it"
-                    .into(),
-            ),
-        }
-    }
-
+impl Sel<'_> {
     fn encrypted(&self, path: &[String], comments: &[&str]) -> bool {
-        match self {
-            Selection::All => true,
-            Selection::UnencryptedSuffix(s) => !path.iter().any(|c| c.ends_with(s.as_str())),
-            Selection::EncryptedSuffix(s) => path.iter().any(|c| c.ends_with(s.as_str())),
-            Selection::UnencryptedRegex(r) => !path.iter().any(|c| r.is_match(c)),
-            Selection::EncryptedRegex(r) => path.iter().any(|c| r.is_match(c)),
+        let Sel::Meta(sel) = self else { return true };
+        let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+        if let Some(b) = sel.encrypts_path(&keys) {
+            return b;
+        }
+        match sel {
             Selection::UnencryptedCommentRegex(r) => !comments.iter().any(|c| r.is_match(c)),
             Selection::EncryptedCommentRegex(r) => comments.iter().any(|c| r.is_match(c)),
+            _ => true,
         }
     }
 }
 
 struct Walker<'a> {
-    selection: &'a Selection,
+    selection: &'a Sel<'a>,
     path: Vec<String>,
     /// (key path, the plaintext string or `None` for a non-string scalar)
     out: &'a mut Vec<(Vec<String>, Option<String>)>,
@@ -551,6 +472,7 @@ fn line_of_key(text: &str, key: &str, from: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::CreationRule;
 
     fn meta() -> Map {
         let mut entry = Map::new();
@@ -571,10 +493,17 @@ mod tests {
     const ENC: &str = "ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]";
 
     fn file(doc: Map, meta: Map) -> SopsFile {
-        SopsFile {
-            format: Format::Yaml,
-            docs: vec![doc],
-            metadata: meta,
+        SopsFile::new(Format::Yaml, vec![doc], &Value::Map(meta), "s.yaml")
+    }
+
+    fn rule(path_regex: Option<&str>, key_groups: Vec<Vec<String>>) -> CreationRule {
+        CreationRule {
+            path_regex: path_regex.map(|r| regex::Regex::new(r).unwrap()),
+            key_groups,
+            shamir_threshold: None,
+            selection: None,
+            mac_only_encrypted: false,
+            index: 0,
         }
     }
 
@@ -613,14 +542,8 @@ mod tests {
     fn classify_by_creation_rule_with_path_regex_only() {
         let policy = Policy {
             rules: vec![
-                super::super::policy::PolicyRule {
-                    path_regex: Some(Regex::new(r"^config/.*\.enc\.json$").unwrap()),
-                    key_groups: vec![],
-                },
-                super::super::policy::PolicyRule {
-                    path_regex: None,
-                    key_groups: vec![],
-                },
+                rule(Some(r"^config/.*\.enc\.json$"), vec![]),
+                rule(None, vec![]),
             ],
             derived_env_files: vec![],
         };
@@ -677,22 +600,28 @@ mod tests {
     }
 
     #[test]
-    fn missing_mac_and_recipients_are_incomplete() {
-        let mut m = Map::new();
-        m.push("lastmodified", Value::str("x"));
-        m.push("mac", Value::str(""));
+    fn missing_mac_or_recipients_are_incomplete() {
+        let mut m = meta();
+        m.insert("mac", Value::str(""));
         let f = check_complete("s.yaml", "", &file(Map::new(), m));
-        assert_eq!(f.len(), 2);
-        assert!(f.iter().all(|f| f.rule == "sops-incomplete"));
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("no MAC"), "{}", f[0].message);
+
+        let mut m = meta();
+        m.remove("age");
+        let f = check_complete("s.yaml", "", &file(Map::new(), m));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, "sops-incomplete");
+        assert!(f[0].message.contains("no keys found"), "{}", f[0].message);
     }
 
     #[test]
     fn drift_compares_recipient_sets() {
         let policy = Policy {
-            rules: vec![super::super::policy::PolicyRule {
-                path_regex: Some(Regex::new("^secrets/").unwrap()),
-                key_groups: vec![vec!["age1abc".into(), "age1new".into()]],
-            }],
+            rules: vec![rule(
+                Some("^secrets/"),
+                vec![vec!["age1abc".into(), "age1new".into()]],
+            )],
             derived_env_files: vec![],
         };
         let f = file(Map::new(), meta());
@@ -702,10 +631,7 @@ mod tests {
         assert!(check_drift("other.yaml", "", &f, &policy).is_none());
 
         let same = Policy {
-            rules: vec![super::super::policy::PolicyRule {
-                path_regex: None,
-                key_groups: vec![vec!["age1abc".into()]],
-            }],
+            rules: vec![rule(None, vec![vec!["age1abc".into()]])],
             derived_env_files: vec![],
         };
         assert!(check_drift("x.yaml", "", &f, &same).is_none());
