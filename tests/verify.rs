@@ -464,3 +464,196 @@ fn paths_scope_walks_directories_with_gitignore() {
         vec!["aws-access-key-id"]
     );
 }
+
+// ---- Tests that read YAML (.sops.yaml, YAML sops files): they need the YAML store. ----
+
+fn sops_config(fx: &Fx, rules: &str) {
+    fx.write(".sops.yaml", rules);
+}
+
+#[test]
+fn a_sops_made_yaml_file_passes_and_a_plaintext_one_is_rejected() {
+    let fx = repo();
+    sops_config(
+        &fx,
+        &format!(
+            "creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: {}\n",
+            fx.public
+        ),
+    );
+    fx.write(
+        "secrets/test.sops.yaml",
+        "smtp:\n    password: hunter2-but-longer\n    port_unencrypted: 25\n",
+    );
+    fx.sops_ok(&["encrypt", "-i", "secrets/test.sops.yaml"]);
+    git(fx.dir.path(), &["add", ".sops.yaml", "secrets"]);
+    let f = verify(&fx, Scope::Staged);
+    assert!(f.is_empty(), "{f:#?}");
+
+    // Partly encrypted: a value pasted in by hand after encryption.
+    let text = fx.read("secrets/test.sops.yaml");
+    let text = text.replacen("smtp:\n", "smtp:\n    api_token: Xk9mQ2vL7pZ4wR\n", 1);
+    fx.write("secrets/test.sops.yaml", &text);
+    git(fx.dir.path(), &["add", "secrets"]);
+    let f = verify(&fx, Scope::Staged);
+    assert!(
+        rules_for(&f, "secrets/test.sops.yaml").contains(&"sops-plaintext-value"),
+        "{f:#?}"
+    );
+    let pv = f.iter().find(|f| f.rule == "sops-plaintext-value").unwrap();
+    assert_eq!(pv.line, 2);
+    assert!(pv.message.contains("`smtp.api_token`"), "{}", pv.message);
+
+    // Plaintext: no metadata at all.
+    fx.write(
+        "secrets/test.sops.yaml",
+        "smtp:\n    password: hunter2-but-longer\n",
+    );
+    git(fx.dir.path(), &["add", "secrets"]);
+    let f = verify(&fx, Scope::Staged);
+    assert!(
+        rules_for(&f, "secrets/test.sops.yaml").contains(&"sops-not-encrypted"),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn recipient_drift_is_reported_and_a_staged_rule_change_checks_committed_files() {
+    let fx = repo();
+    let (_, other) = common::keygen(&fx.path("other-key.txt"));
+    fx.write(".git/info/exclude", "key.txt\nhome/\nother-key.txt\n");
+    sops_config(
+        &fx,
+        &format!(
+            "creation_rules:\n  - path_regex: ^secrets/\n    age: {}\n",
+            fx.public
+        ),
+    );
+    fx.write("secrets/app.yaml", "db_password: Xk9mQ2vL7pZ4wR\n");
+    fx.sops_ok(&["encrypt", "-i", "secrets/app.yaml"]);
+    git(fx.dir.path(), &["add", "-A"]);
+    assert!(verify(&fx, Scope::Staged).is_empty());
+    git(fx.dir.path(), &["commit", "-qm", "secrets"]);
+
+    // A new recipient in the rule, staged without `updatekeys`: the committed file drifted.
+    sops_config(
+        &fx,
+        &format!(
+            "creation_rules:\n  - path_regex: ^secrets/\n    age: {}, {other}\n",
+            fx.public
+        ),
+    );
+    git(fx.dir.path(), &["add", ".sops.yaml"]);
+    let f = verify(&fx, Scope::Staged);
+    assert_eq!(
+        rules_for(&f, "secrets/app.yaml"),
+        vec!["recipient-drift"],
+        "{f:#?}"
+    );
+    assert!(
+        f[0].message.contains("spx updatekeys secrets/app.yaml"),
+        "{}",
+        f[0].message
+    );
+    assert!(f[0].message.contains(&other[..16]), "{}", f[0].message);
+    // The same in a full scan.
+    assert_eq!(
+        rules_for(&verify(&fx, Scope::All), "secrets/app.yaml"),
+        vec!["recipient-drift"]
+    );
+
+    // After updatekeys (real sops) the file agrees with the rule again.
+    fx.sops_ok(&["updatekeys", "-y", "secrets/app.yaml"]);
+    git(fx.dir.path(), &["add", "-A"]);
+    let f = verify(&fx, Scope::Staged);
+    assert!(f.is_empty(), "{f:#?}");
+}
+
+#[test]
+fn derived_env_files_of_sync_targets_must_be_ignored() {
+    let fx = repo();
+    sops_config(
+        &fx,
+        &format!(
+            "creation_rules:\n  - age: {}\nspx:\n  sync:\n    local:\n      env_file: monitoring/.env\n      sources: [secrets/a.yaml]\n    \
+             vps:\n      ssh: deploy@vps.example.net\n      env_file: /opt/monitoring/.env\n      sources: [secrets/a.yaml]\n",
+            fx.public
+        ),
+    );
+    git(fx.dir.path(), &["add", ".sops.yaml"]);
+    let f = verify(&fx, Scope::Staged);
+    assert_eq!(
+        rules_for(&f, "monitoring/.env"),
+        vec!["derived-env-not-ignored"],
+        "{f:#?}"
+    );
+    assert_eq!(f.len(), 1, "remote env_file paths are not checked: {f:#?}");
+
+    fx.write(".gitignore", "monitoring/.env\n");
+    git(fx.dir.path(), &["add", ".gitignore"]);
+    assert!(verify(&fx, Scope::Staged).is_empty());
+
+    // Ignored but force-added: tracked, still a finding.
+    fx.write("monitoring/.env", "X=1\n");
+    git(fx.dir.path(), &["add", "-f", "monitoring/.env"]);
+    let f = verify(&fx, Scope::Staged);
+    assert!(
+        rules_for(&f, "monitoring/.env").contains(&"derived-env-tracked"),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn a_broken_sops_yaml_is_a_finding() {
+    let fx = repo();
+    fx.write(
+        ".sops.yaml",
+        "creation_rules:\n  - path_regex: \"[unclosed\"\n",
+    );
+    git(fx.dir.path(), &["add", ".sops.yaml"]);
+    let f = verify(&fx, Scope::Staged);
+    assert_eq!(
+        rules_for(&f, ".sops.yaml"),
+        vec!["sops-config-invalid"],
+        "{f:#?}"
+    );
+}
+
+/// The benchmark workload: all six planted secrets, nothing among the 20,000 ordinary files.
+#[test]
+fn gen_repo_six_planted_caught_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let gen = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench/gen.py");
+    let o = Command::new(tool("python3"))
+        .arg(gen)
+        .arg("repo")
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "gen.py: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let planted: Vec<String> = std::fs::read_to_string(repo.join("PLANTED"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    for scope in [Scope::Staged, Scope::All] {
+        let all = scope == Scope::All;
+        let out = run(&Options {
+            scope,
+            cwd: repo.clone(),
+        })
+        .unwrap();
+        let mut paths: Vec<&str> = out.findings.iter().map(|f| f.path.as_str()).collect();
+        paths.sort();
+        paths.dedup();
+        let mut want: Vec<&str> = planted.iter().map(String::as_str).collect();
+        want.sort();
+        assert_eq!(paths, want, "{:#?}", out.findings);
+        assert_eq!(out.files_scanned, if all { 20_006 } else { 50 });
+    }
+}
