@@ -269,20 +269,26 @@ const ASSIGNMENT: &str = r#"(?im)((?:[A-Za-z_][A-Za-z0-9_.\-]*)?(?:passw(?:or)?d
 
 struct Compiled {
     set: RegexSet,
-    each: Vec<Regex>,
+    sources: Vec<&'static str>,
+    /// Each pattern alone, compiled the first time the set reports it (most never match).
+    each: Vec<OnceLock<Regex>>,
+}
+
+impl Compiled {
+    fn regex(&self, idx: usize) -> &Regex {
+        self.each[idx]
+            .get_or_init(|| Regex::new(self.sources[idx]).expect("secret pattern compiles"))
+    }
 }
 
 fn compiled() -> &'static Compiled {
     static C: OnceLock<Compiled> = OnceLock::new();
     C.get_or_init(|| {
-        let mut sources: Vec<&str> = PATTERNS.iter().map(|p| p.regex).collect();
+        let mut sources: Vec<&'static str> = PATTERNS.iter().map(|p| p.regex).collect();
         sources.push(ASSIGNMENT);
         let set = RegexSet::new(&sources).expect("secret patterns compile");
-        let each = sources
-            .iter()
-            .map(|s| Regex::new(s).expect("secret pattern compiles"))
-            .collect();
-        Compiled { set, each }
+        let each = sources.iter().map(|_| OnceLock::new()).collect();
+        Compiled { set, sources, each }
     })
 }
 
@@ -326,7 +332,7 @@ pub fn scan(text: &str, syntax: Syntax) -> Vec<Hit> {
     let c = compiled();
     let mut hits = Vec::new();
     for idx in c.set.matches(text).iter() {
-        let re = &c.each[idx];
+        let re = c.regex(idx);
         if idx == PATTERNS.len() {
             assignments(re, text, syntax, &mut hits);
             continue;

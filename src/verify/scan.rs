@@ -46,6 +46,9 @@ pub struct Report {
 /// Run the verifier. Usage problems (not a git repository, a path that does not exist) are
 /// `Error::Usage`.
 pub fn run(opts: &Options) -> Result<Report> {
+    // Objects come from the repository's own store: re-hashing every tree and blob read (as
+    // libgit2 does by default) costs more than the scan itself and guards against nothing here.
+    git2::opts::strict_hash_verification(false);
     match &opts.scope {
         Scope::Staged => staged(&open_repo(&opts.cwd, "--staged")?),
         Scope::All => match Repository::discover(&opts.cwd) {
@@ -189,7 +192,7 @@ fn staged(repo: &Repository) -> Result<Report> {
         }
     }
     let files = items.len();
-    findings.extend(check_parallel(&ctx, items, Some(repo.path())));
+    findings.extend(check_parallel(&ctx, items, Some(repo)));
     derived_env_files(repo, &index, &ctx, &mut findings);
     Ok(done(findings, files))
 }
@@ -255,7 +258,7 @@ fn history(repo: &Repository) -> Result<Report> {
         )?;
     }
     let files = items.len();
-    findings.extend(check_parallel(&ctx, items, Some(repo.path())));
+    findings.extend(check_parallel(&ctx, items, Some(repo)));
     Ok(done(findings, files))
 }
 
@@ -423,14 +426,16 @@ fn slash_path(p: &Path) -> String {
 }
 
 /// Check items on every core. Workers read their own content (files from disk, blobs through
-/// their own repository handle: libgit2 handles are not shared across threads).
-fn check_parallel(ctx: &Context, items: Vec<Item>, git_dir: Option<&Path>) -> Vec<Finding> {
-    if items.is_empty() {
-        return Vec::new();
+/// their own repository handle: libgit2 handles are not shared across threads). A handful of
+/// items (a typical commit) are checked right here, with the handle already open.
+fn check_parallel(ctx: &Context, items: Vec<Item>, repo: Option<&Repository>) -> Vec<Finding> {
+    if items.len() <= 64 {
+        return check_items(ctx, items, repo);
     }
+    let git_dir = repo.map(|r| r.path().to_path_buf());
+    let git_dir = git_dir.as_deref();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(items.len().div_ceil(32))
         .max(1);
     let chunk = items.len().div_ceil(workers);
     let mut chunks: Vec<Vec<Item>> = Vec::new();
@@ -448,23 +453,7 @@ fn check_parallel(ctx: &Context, items: Vec<Item>, git_dir: Option<&Path>) -> Ve
             .map(|chunk| {
                 s.spawn(move || {
                     let repo = git_dir.and_then(|d| Repository::open(d).ok());
-                    let mut out = Vec::new();
-                    for item in chunk {
-                        let bytes = match item.content {
-                            Content::File(p) => match std::fs::read(&p) {
-                                Ok(b) => b,
-                                Err(_) => continue, // deleted from the work tree
-                            },
-                            Content::Blob(oid) => {
-                                match repo.as_ref().and_then(|r| r.find_blob(oid).ok()) {
-                                    Some(b) => b.content().to_vec(),
-                                    None => continue,
-                                }
-                            }
-                        };
-                        out.extend(check_file(ctx, &item.path, &bytes, item.commit.as_deref()));
-                    }
-                    out
+                    check_items(ctx, chunk, repo.as_ref())
                 })
             })
             .collect();
@@ -473,4 +462,22 @@ fn check_parallel(ctx: &Context, items: Vec<Item>, git_dir: Option<&Path>) -> Ve
             .flat_map(|h| h.join().expect("verifier worker panicked"))
             .collect()
     })
+}
+
+fn check_items(ctx: &Context, items: Vec<Item>, repo: Option<&Repository>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for item in items {
+        let bytes = match item.content {
+            Content::File(p) => match std::fs::read(&p) {
+                Ok(b) => b,
+                Err(_) => continue, // deleted from the work tree
+            },
+            Content::Blob(oid) => match repo.and_then(|r| r.find_blob(oid).ok()) {
+                Some(b) => b.content().to_vec(),
+                None => continue,
+            },
+        };
+        out.extend(check_file(ctx, &item.path, &bytes, item.commit.as_deref()));
+    }
+    out
 }
