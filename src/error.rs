@@ -79,7 +79,11 @@ pub enum Error {
     #[error("{0}")]
     ConflictingParameters(String),
     #[error("invalid path {path:?}: {msg}. Expected a form like '[\"key\"][\"sub\"][0]'.")]
-    TreePath { path: String, msg: String, code: i32 },
+    TreePath {
+        path: String,
+        msg: String,
+        code: i32,
+    },
     #[error("{0}")]
     NotInTree(String),
     #[error("{0}")]

@@ -169,7 +169,9 @@ pub fn format_float_plain(f: f64) -> String {
 pub fn float_digits(f: f64) -> (String, i32) {
     // `{:e}` gives the shortest round-trip digits in scientific form, e.g. `1.5e6`, `-1e-7`.
     let s = format!("{:e}", f.abs());
-    let (mant, exp) = s.split_once('e').expect("scientific format has an exponent");
+    let (mant, exp) = s
+        .split_once('e')
+        .expect("scientific format has an exponent");
     let digits: String = mant.chars().filter(|c| *c != '.').collect();
     (digits, exp.parse().expect("exponent is an integer"))
 }
@@ -178,7 +180,11 @@ pub fn float_digits(f: f64) -> (String, i32) {
 /// special spellings; callers handle inf/nan).
 pub fn format_float_g(f: f64) -> String {
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let (digits, e) = float_digits(f);
     let sign = if f < 0.0 { "-" } else { "" };
@@ -235,7 +241,11 @@ fn plain(sign: &str, digits: &str, e: i32) -> String {
 /// shortest digits when 1e-6 <= |x| < 1e21, else exponent form with a minimal exponent.
 pub fn format_float_json(f: f64) -> String {
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let a = f.abs();
     if (1e-6..1e21).contains(&a) {

@@ -143,7 +143,11 @@ impl Sops {
         let keygen = tool("age-keygen");
         let dir = tempfile::tempdir().unwrap();
         let key_file = dir.path().join("key.txt");
-        let out = Command::new(keygen).arg("-o").arg(&key_file).output().unwrap();
+        let out = Command::new(keygen)
+            .arg("-o")
+            .arg(&key_file)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "age-keygen failed");
         let key = std::fs::read_to_string(&key_file).unwrap();
         let recipient = key
@@ -188,7 +192,12 @@ fn show_diff(name: &str, what: &str, want: &str, got: &str) -> String {
         let w = wl.get(i).copied().unwrap_or("<none>\n");
         let g = gl.get(i).copied().unwrap_or("<none>\n");
         if w != g {
-            s.push_str(&format!("  line {}:\n    sops: {:?}\n    spx:  {:?}\n", i + 1, w, g));
+            s.push_str(&format!(
+                "  line {}:\n    sops: {:?}\n    spx:  {:?}\n",
+                i + 1,
+                w,
+                g
+            ));
         }
     }
     s
@@ -223,7 +232,12 @@ fn yaml_corpus_matches_sops_byte_for_byte() {
             Ok(docs) => {
                 let got = yaml::emit(&docs, 4);
                 if got != dec {
-                    failures.push(show_diff(name, "emit(parse(plain)) vs sops decrypt", &dec, &got));
+                    failures.push(show_diff(
+                        name,
+                        "emit(parse(plain)) vs sops decrypt",
+                        &dec,
+                        &got,
+                    ));
                 }
             }
             Err(e) => failures.push(format!("{name}: spx parse of plaintext failed: {e}")),
@@ -233,7 +247,12 @@ fn yaml_corpus_matches_sops_byte_for_byte() {
             Ok(docs) => {
                 let got = yaml::emit(&docs, 4);
                 if got != enc {
-                    failures.push(show_diff(name, "emit(parse(encrypted)) vs sops encrypted file", &enc, &got));
+                    failures.push(show_diff(
+                        name,
+                        "emit(parse(encrypted)) vs sops encrypted file",
+                        &enc,
+                        &got,
+                    ));
                 }
             }
             Err(e) => failures.push(format!("{name}: spx parse of encrypted file failed: {e}")),

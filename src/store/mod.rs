@@ -27,7 +27,10 @@ pub enum Format {
 impl Format {
     /// sops's choice by file name suffix: anything unknown is binary.
     pub fn from_path(path: &Path) -> Format {
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         if name.ends_with(".yaml") || name.ends_with(".yml") {
             Format::Yaml
         } else if name.ends_with(".json") {
@@ -109,7 +112,12 @@ pub fn load_encrypted(format: Format, bytes: &[u8], file: &str) -> Result<Vec<Do
 }
 
 /// Emit documents as a plaintext file.
-pub fn emit_plain(format: Format, docs: &[Document], opts: &EmitOptions, file: &str) -> Result<Vec<u8>> {
+pub fn emit_plain(
+    format: Format,
+    docs: &[Document],
+    opts: &EmitOptions,
+    file: &str,
+) -> Result<Vec<u8>> {
     match format {
         Format::Yaml => Ok(yaml::emit(docs, opts.yaml_indent).into_bytes()),
         Format::Json => json::emit(first(docs), opts.json_indent, file).map(String::into_bytes),
@@ -144,7 +152,12 @@ pub fn emit_encrypted(
 
 /// Emit a single value (for `decrypt --extract`): a mapping as a whole document, a string as its
 /// raw bytes, other scalars in the store's syntax.
-pub fn emit_value(format: Format, value: &Value, opts: &EmitOptions, file: &str) -> Result<Vec<u8>> {
+pub fn emit_value(
+    format: Format,
+    value: &Value,
+    opts: &EmitOptions,
+    file: &str,
+) -> Result<Vec<u8>> {
     match value {
         Value::Str(s) => Ok(s.clone().into_bytes()),
         Value::Bytes(b) => Ok(b.clone()),
@@ -175,7 +188,10 @@ pub fn has_metadata(format: Format, docs: &[Document]) -> bool {
             .iter()
             .flat_map(|d| d.pairs())
             .any(|(k, _)| k.starts_with("sops_")),
-        _ => docs.first().map(|d| d.get("sops").is_some()).unwrap_or(false),
+        _ => docs
+            .first()
+            .map(|d| d.get("sops").is_some())
+            .unwrap_or(false),
     }
 }
 
@@ -202,8 +218,10 @@ pub fn split_metadata(format: Format, docs: &mut [Document]) -> Option<Value> {
             let doc = docs.first_mut()?;
             let section = doc.remove("sops")?;
             let m = section.as_map()?;
-            let flat: Vec<(String, String)> =
-                m.pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let flat: Vec<(String, String)> = m
+                .pairs()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             Some(flat::unflatten(&flat))
         }
         _ => {

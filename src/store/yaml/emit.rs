@@ -60,11 +60,18 @@ impl Emitter {
     /// A block mapping at `indent`. With `inline_first`, the cursor is already placed where the
     /// first key goes (after `- `) and the mapping's leading comments were written by the caller.
     fn map(&mut self, m: &Map, indent: usize, inline_first: bool) {
+        self.map_items(&m.items, indent, inline_first)
+    }
+
+    fn map_items(&mut self, items: &[MapItem], indent: usize, inline_first: bool) {
         let mut pending: Vec<&str> = Vec::new();
         let mut first = true;
-        let n_pairs = m.items.iter().filter(|i| matches!(i, MapItem::Pair(..))).count();
+        let n_pairs = items
+            .iter()
+            .filter(|i| matches!(i, MapItem::Pair(..)))
+            .count();
         let mut seen = 0;
-        for item in &m.items {
+        for (idx, item) in items.iter().enumerate() {
             match item {
                 MapItem::Comment(c) => pending.push(c),
                 MapItem::Pair(k, v) => {
@@ -82,11 +89,8 @@ impl Emitter {
                     self.value_after_key(v, indent);
                     if seen == n_pairs {
                         // Trailing comments are foot comments of the last key.
-                        let rest: Vec<&str> = m
-                            .items
+                        let rest: Vec<&str> = items[idx + 1..]
                             .iter()
-                            .skip_while(|i| !std::ptr::eq(*i, item))
-                            .skip(1)
                             .filter_map(|i| match i {
                                 MapItem::Comment(c) => Some(c.as_str()),
                                 _ => None,
@@ -219,10 +223,7 @@ impl Emitter {
             match item {
                 Value::Map(m) if m.items.iter().any(|i| matches!(i, MapItem::Pair(..))) => {
                     let skip = lead.len();
-                    let rest = Map {
-                        items: m.items[skip..].to_vec(),
-                    };
-                    self.map(&rest, inner, true);
+                    self.map_items(&m.items[skip..], inner, true);
                 }
                 Value::List(l) if l.iter().any(|i| !matches!(i, Value::Comment(_))) => {
                     let skip = lead.len();

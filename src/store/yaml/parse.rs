@@ -31,53 +31,58 @@ struct CommentLine {
     text: String,
 }
 
-/// Find every comment in `src` outside the spans of scalars.
+/// Find every comment in `src` outside the spans of scalars (`covered`: sorted char ranges).
 fn find_comments(src: &str, covered: &[(usize, usize)]) -> Vec<CommentLine> {
+    let bytes = src.as_bytes();
     let mut out = Vec::new();
     let mut ci = 0usize; // char index
     let mut line = 0usize;
     let mut col = 0usize;
     let mut prev_ws = true;
     let mut cov = 0usize;
-    let mut it = src.char_indices().peekable();
-    while let Some((bi, c)) = it.next() {
-        while cov < covered.len() && covered[cov].1 <= ci {
-            cov += 1;
+    let mut bi = 0usize;
+    while bi < bytes.len() {
+        let c = bytes[bi];
+        if c & 0xC0 == 0x80 {
+            // UTF-8 continuation byte: same char.
+            bi += 1;
+            continue;
         }
-        let inside = cov < covered.len() && covered[cov].0 <= ci && ci < covered[cov].1;
-        if c == '\n' {
+        if c == b'\n' {
             line += 1;
             col = 0;
             ci += 1;
+            bi += 1;
             prev_ws = true;
             continue;
         }
-        if !inside && c == '#' && prev_ws {
-            // Comment to end of line.
-            let rest = &src[bi + 1..];
-            let end = rest.find('\n').unwrap_or(rest.len());
-            let mut text = &rest[..end];
-            if let Some(t) = text.strip_suffix('\r') {
-                text = t;
+        if c == b'#' && prev_ws {
+            while cov < covered.len() && covered[cov].1 <= ci {
+                cov += 1;
             }
-            out.push(CommentLine {
-                line,
-                col,
-                text: text.to_string(),
-            });
-            // Skip the comment's chars.
-            let n = rest[..end].chars().count();
-            for _ in 0..n {
-                it.next();
+            let inside = cov < covered.len() && covered[cov].0 <= ci;
+            if !inside {
+                let rest = &src[bi + 1..];
+                let end = rest.find('\n').unwrap_or(rest.len());
+                let text = &rest[..end];
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                out.push(CommentLine {
+                    line,
+                    col,
+                    text: text.to_string(),
+                });
+                let n = rest[..end].chars().count();
+                ci += 1 + n;
+                col += 1 + n;
+                bi += 1 + end;
+                prev_ws = false;
+                continue;
             }
-            ci += 1 + n;
-            col += 1 + n;
-            prev_ws = false;
-            continue;
         }
-        prev_ws = c == ' ' || c == '\t' || c == '\r';
+        prev_ws = c == b' ' || c == b'\t' || c == b'\r';
         ci += 1;
         col += 1;
+        bi += 1;
     }
     out
 }
@@ -182,8 +187,7 @@ struct Group {
     lines: Vec<String>,
 }
 
-struct Builder<'a> {
-    file: &'a str,
+struct Builder {
     comments: Vec<CommentLine>,
     ci: usize,
     stack: Vec<Frame>,
@@ -202,10 +206,9 @@ fn perr(file: &str, msg: impl Into<String>) -> Error {
     Error::parse(file, msg)
 }
 
-impl<'a> Builder<'a> {
-    fn new(file: &'a str, comments: Vec<CommentLine>) -> Self {
+impl Builder {
+    fn new(comments: Vec<CommentLine>) -> Self {
         Builder {
-            file,
             comments,
             ci: 0,
             stack: Vec::new(),
@@ -349,7 +352,6 @@ impl<'a> Builder<'a> {
                                 lines: std::mem::take(&mut text),
                             });
                             scan = p;
-                            token_mark = p;
                         }
                     }
                     None => {
@@ -399,26 +401,25 @@ impl<'a> Builder<'a> {
                 li += 1;
             } else {
                 // A blank line (or a line holding only structure).
-                if !recent_empty {
-                    if first_empty
-                        && !text.is_empty()
-                        && (start.0 == foot_line || start.1 < next_indent)
-                    {
-                        if start.1 < next_indent {
-                            token_mark = start;
-                        }
-                        let p = (line, 0);
-                        groups.push(Group {
-                            head: false,
-                            token_mark,
-                            start,
-                            end: p,
-                            scan,
-                            lines: std::mem::take(&mut text),
-                        });
-                        scan = p;
-                        token_mark = p;
+                if !recent_empty
+                    && first_empty
+                    && !text.is_empty()
+                    && (start.0 == foot_line || start.1 < next_indent)
+                {
+                    if start.1 < next_indent {
+                        token_mark = start;
                     }
+                    let p = (line, 0);
+                    groups.push(Group {
+                        head: false,
+                        token_mark,
+                        start,
+                        end: p,
+                        scan,
+                        lines: std::mem::take(&mut text),
+                    });
+                    scan = p;
+                    token_mark = p;
                 }
                 first_empty = false;
                 recent_empty = true;
@@ -435,11 +436,10 @@ impl<'a> Builder<'a> {
                 lines: text,
             });
         }
-        // Targets in token order: the previous token, block ends, the next token.
+        // Targets in token order: the previous token, then block ends; otherwise the next token.
         enum Target {
             Prev,
             BlockEnd(usize),
-            Next,
         }
         let mut targets: Vec<(Pos, Target)> = vec![(prev.start, Target::Prev)];
         let mut block_mark = prev.end;
@@ -459,12 +459,6 @@ impl<'a> Builder<'a> {
             }
             targets.push((block_mark, Target::BlockEnd(f.id)));
         }
-        if matches!(next, Next::End(_)) {
-            // Everything closes at the end of a document, root included.
-            if let Some(root) = self.closing.last() {
-                let _ = root;
-            }
-        }
         let mut ti = 0usize;
         for g in groups {
             loop {
@@ -482,7 +476,6 @@ impl<'a> Builder<'a> {
                 match targets[ti].1 {
                     Target::Prev => (prev.frame, false),
                     Target::BlockEnd(id) => (Some(id), true),
-                    Target::Next => (None, false),
                 }
             } else {
                 (None, false)
@@ -501,7 +494,6 @@ impl<'a> Builder<'a> {
                 }
                 None => self.place_head(g.lines, next),
             }
-            let _ = Target::Next;
         }
     }
 
@@ -632,7 +624,10 @@ fn scalar_value(
                     let bytes = base64::engine::general_purpose::STANDARD
                         .decode(clean.as_bytes())
                         .map_err(|e| {
-                            perr(file, format!("line {}: invalid !!binary data: {e}", line + 1))
+                            perr(
+                                file,
+                                format!("line {}: invalid !!binary data: {e}", line + 1),
+                            )
                         })?;
                     return Ok(match String::from_utf8(bytes) {
                         Ok(s) => Value::Str(s),
@@ -657,12 +652,7 @@ fn scalar_value(
                     if !ok {
                         return Err(perr(
                             file,
-                            format!(
-                                "line {}: cannot decode {:?} as !!{}",
-                                line + 1,
-                                v,
-                                t.suffix
-                            ),
+                            format!("line {}: cannot decode {:?} as !!{}", line + 1, v, t.suffix),
                         ));
                     }
                     return Ok(match r {
@@ -761,7 +751,9 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
     }
     let mut covered: Vec<(usize, usize)> = events
         .iter()
-        .filter(|(e, s)| matches!(e, Event::Scalar(..) | Event::Alias(_)) && s.end.index() > s.start.index())
+        .filter(|(e, s)| {
+            matches!(e, Event::Scalar(..) | Event::Alias(_)) && s.end.index() > s.start.index()
+        })
         .map(|(_, s)| (s.start.index(), s.end.index()))
         .collect();
     covered.sort_unstable();
@@ -769,7 +761,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
     let src_lines: Vec<&str> = src.split('\n').collect();
 
     let mut docs: Vec<Document> = Vec::new();
-    let mut b = Builder::new(file, comments);
+    let mut b = Builder::new(comments);
     let mut i = 0usize;
     while i < events.len() {
         let (ev, span) = &events[i];
@@ -839,7 +831,13 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
                 b.gap(Next::Collection(start));
                 b.finalize_closing()?;
                 b.flush_deferred(Next::Collection(start));
-                let in_seq = matches!(b.stack.last(), Some(Frame { kind: Kind::Seq { .. }, .. }));
+                let in_seq = matches!(
+                    b.stack.last(),
+                    Some(Frame {
+                        kind: Kind::Seq { .. },
+                        ..
+                    })
+                );
                 if in_seq {
                     b.start_item();
                 }
@@ -912,8 +910,8 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
                     b.anchors.insert(*anchor, value.clone());
                 }
                 if b.top_is_map_awaiting_key() {
-                    let raw = v.to_string();
-                    let key = key_string(file, value, &raw)?;
+                    let key = key_string(file, value, v)?;
+                    let raw: &str = v;
                     b.start_item();
                     let f = b.stack.last_mut().expect("map frame");
                     let id = f.id;
@@ -922,7 +920,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
                     } = &mut f.kind
                     {
                         if key != "<<" {
-                            if let Some(first) = keys.get(&raw) {
+                            if let Some(first) = keys.get(raw) {
                                 return Err(perr(
                                     file,
                                     format!(
@@ -933,7 +931,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
                                     ),
                                 ));
                             }
-                            keys.insert(raw, start.0 + 1);
+                            keys.insert(raw.to_string(), start.0 + 1);
                         }
                         *pending_key = Some(key);
                     }
@@ -944,7 +942,13 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
                         frame: Some(id),
                     };
                 } else {
-                    if matches!(b.stack.last(), Some(Frame { kind: Kind::Seq { .. }, .. })) {
+                    if matches!(
+                        b.stack.last(),
+                        Some(Frame {
+                            kind: Kind::Seq { .. },
+                            ..
+                        })
+                    ) {
                         b.start_item();
                     }
                     let id = b.stack.last().map(|f| f.id);
@@ -983,7 +987,13 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
                         frame: Some(fid),
                     };
                 } else {
-                    if matches!(b.stack.last(), Some(Frame { kind: Kind::Seq { .. }, .. })) {
+                    if matches!(
+                        b.stack.last(),
+                        Some(Frame {
+                            kind: Kind::Seq { .. },
+                            ..
+                        })
+                    ) {
                         b.start_item();
                     }
                     let fid = b.stack.last().map(|f| f.id);
@@ -1005,6 +1015,5 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
             "Error unmarshalling file: EOF (the file holds no YAML document, only comments or blank space)",
         ));
     }
-    let _ = b.file;
     Ok(docs)
 }

@@ -110,7 +110,10 @@ fn go_parse_float(s: &str) -> Option<f64> {
         return None;
     }
     // Only decimal digits, one dot, an exponent: what Rust accepts too, minus inf/nan words.
-    if !body.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
+    if !body
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
         return None;
     }
     if !body.bytes().any(|c| c.is_ascii_digit()) {
@@ -249,7 +252,11 @@ pub fn parse_timestamp(s: &str) -> Option<String> {
     }
     frac.truncate(9);
     let frac = frac.trim_end_matches('0');
-    let frac = if frac.is_empty() { String::new() } else { format!(".{frac}") };
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
     let zone = if zoned {
         if i >= b.len() {
             return None;
@@ -306,8 +313,21 @@ fn days_in(month: u32, year: i32) -> u32 {
 fn is_old_bool(s: &str) -> bool {
     matches!(
         s,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO"
-            | "off" | "Off" | "OFF"
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "on"
+            | "On"
+            | "ON"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
@@ -408,10 +428,15 @@ fn analyze(value: &str) -> Analysis {
     let (mut break_space, mut space_break) = (false, false);
     let mut preceded_by_ws = true;
     let (mut prev_space, mut prev_break) = (false, false);
-    let chars: Vec<char> = value.chars().collect();
-    let n = chars.len();
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_ws = i + 1 >= n || is_blank(chars[i + 1]) || is_break(chars[i + 1]);
+    let mut it = value.chars().peekable();
+    let mut i = 0usize;
+    while let Some(c) = it.next() {
+        let nextc = it.peek().copied();
+        let last = nextc.is_none();
+        let followed_by_ws = match nextc {
+            None => true,
+            Some(n) => is_blank(n) || is_break(n),
+        };
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
@@ -435,7 +460,7 @@ fn analyze(value: &str) -> Analysis {
             if i == 0 {
                 leading_space = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_space = true;
             }
             if prev_break {
@@ -448,7 +473,7 @@ fn analyze(value: &str) -> Analysis {
             if i == 0 {
                 leading_break = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_break = true;
             }
             if prev_space {
@@ -461,6 +486,7 @@ fn analyze(value: &str) -> Analysis {
             prev_break = false;
         }
         preceded_by_ws = is_blank(c) || is_break(c);
+        i += 1;
     }
     let mut a = Analysis {
         multiline: line_breaks,
@@ -493,6 +519,16 @@ fn analyze(value: &str) -> Analysis {
 
 /// The style go-yaml v3 writes a string in (`simple_key`: as a mapping key).
 pub fn string_style(s: &str, simple_key: bool) -> Style {
+    // Fast path: starts with a letter that cannot begin a special value, only safe chars.
+    if let Some(&f) = s.as_bytes().first() {
+        if f.is_ascii_alphabetic()
+            && !b"yYnNtTfFoO".contains(&f)
+            && s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-'))
+        {
+            return Style::Plain;
+        }
+    }
     let can_plain = resolve(s) == Resolved::Str && !is_base60_float(s) && !is_old_bool(s);
     let requested = if s.contains('\n') {
         Style::Literal
@@ -685,7 +721,10 @@ mod tests {
 
     #[test]
     fn timestamps_like_go() {
-        assert_eq!(resolve("2024-01-01"), Resolved::Time("2024-01-01T00:00:00Z".into()));
+        assert_eq!(
+            resolve("2024-01-01"),
+            Resolved::Time("2024-01-01T00:00:00Z".into())
+        );
         assert_eq!(
             resolve("2001-12-14t21:59:43.10-05:00"),
             Resolved::Time("2001-12-14T21:59:43.1-05:00".into())
@@ -739,7 +778,10 @@ mod tests {
         assert_eq!(w("it's", Style::Single), "'it''s'");
         assert_eq!(w("\u{1F511} key", Style::Double), "\"\\U0001F511 key\"");
         assert_eq!(w("a\"b\\c\t", Style::Double), "\"a\\\"b\\\\c\\t\"");
-        assert_eq!(w("\u{85}\u{feff}\x01", Style::Double), "\"\\N\\uFEFF\\x01\"");
+        assert_eq!(
+            w("\u{85}\u{feff}\x01", Style::Double),
+            "\"\\N\\uFEFF\\x01\""
+        );
         assert_eq!(w("a\nb", Style::Literal), "|-\n    a\n    b\n");
         assert_eq!(w("a\nb\n", Style::Literal), "|\n    a\n    b\n");
         assert_eq!(w("a\n\n", Style::Literal), "|+\n    a\n\n");
