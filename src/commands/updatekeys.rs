@@ -184,8 +184,11 @@ fn update_one(
     let mut md: Metadata = file.metadata.clone();
     if new_groups.len() == 1 && old_groups.len() == 1 {
         // Same data key, one group: keep the enc of every recipient who stays.
-        let (fresh, _) =
-            wrap_data_key(&key, &[added.clone()], 0).unwrap_or((vec![Default::default()], 0));
+        let fresh = if added.is_empty() {
+            Vec::new()
+        } else {
+            wrap_data_key(&key, std::slice::from_ref(&added), 0)?.0
+        };
         let mut kept = Vec::new();
         for r in &new_groups[0] {
             if let Some(k) = md.groups[0].age.iter().find(|k| &k.recipient == r) {
