@@ -554,6 +554,24 @@ impl SopsFile {
         })
     }
 
+    /// Decrypt, consuming the encrypted documents (no second copy of a large tree): returns the
+    /// plaintext documents and the data key; `self.docs` is left empty.
+    pub fn decrypt_in_place(
+        &mut self,
+        ids: &Identities,
+        ignore_mac: bool,
+        cache: Option<&mut IvCache>,
+        file: &str,
+    ) -> Result<(Vec<Document>, DataKey)> {
+        let key = recover_data_key(&self.metadata, ids, file)?;
+        let mut docs = std::mem::take(&mut self.docs);
+        let computed = decrypt_docs(&mut docs, &key, &self.metadata, cache, file)?;
+        if !ignore_mac {
+            verify_mac(&key, &self.metadata, &computed, file)?;
+        }
+        Ok((docs, key))
+    }
+
     /// Decrypt: returns the plaintext documents and the data key.
     pub fn decrypt(
         &self,
