@@ -211,3 +211,17 @@ fn outside_a_git_repository_nothing_is_logged() {
     fx.spx_ok(&["set", "s.yaml", r#"["a"]"#, "2"]);
     assert!(!fx.path("docs").exists());
 }
+
+#[test]
+fn stale_lists_every_key_of_every_sops_file_oldest_first() {
+    let fx = repo();
+    fx.spx_ok(&["encrypt", "-i", "secrets/shared.sops.yaml"]);
+    // A second file made by sops: its keys were never logged.
+    fx.write("secrets/other.sops.yaml", "legacy_token: x\n");
+    fx.sops_ok(&["encrypt", "-i", "secrets/other.sops.yaml"]);
+    let out = String::from_utf8(fx.spx_ok(&["log", "stale", "--older-than", "90d"])).unwrap();
+    let legacy = out.find("legacy_token").expect("never-logged key listed");
+    let pw = out.find("smtp.password").expect("logged key listed");
+    assert!(legacy < pw, "never-logged keys come first:\n{out}");
+    assert!(!out.contains("Sentinel"), "no values");
+}
