@@ -13,6 +13,7 @@ W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 age-keygen -o "$W/key.txt" 2>/dev/null
 export SOPS_AGE_KEY_FILE=$W/key.txt
 PUB=$(age-keygen -y "$W/key.txt")
+GEN=$(realpath "$GEN"); cd "$W"   # no .sops.yaml here: both tools use --age
 
 # median wall time in ms of a command run R times (after one warm-up)
 med() {

@@ -2,8 +2,8 @@
 
 use crate::commands::{
     decrypt::DecryptArgs, edit::EditArgs, encrypt::EncryptArgs, exec::ExecEnvArgs,
-    exec::ExecFileArgs, filestatus::FilestatusArgs, keygen::KeygenArgs, rotate::RotateArgs,
-    set::SetArgs, set::UnsetArgs, updatekeys::UpdatekeysArgs,
+    exec::ExecFileArgs, filestatus::FilestatusArgs, keygen::KeygenArgs, log::LogArgs,
+    rotate::RotateArgs, set::SetArgs, set::UnsetArgs, updatekeys::UpdatekeysArgs,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -51,6 +51,8 @@ pub enum Command {
     Filestatus(FilestatusArgs),
     /// Create a new age identity and print its public key
     Keygen(KeygenArgs),
+    /// Read the rotation log; `log verify` checks it, `log stale` lists secrets due for rotation
+    Log(LogArgs),
 }
 
 /// Names of the subcommands (for `spx FILE` = `spx edit FILE`).
@@ -66,5 +68,6 @@ pub const SUBCOMMANDS: &[&str] = &[
     "exec-file",
     "filestatus",
     "keygen",
+    "log",
     "help",
 ];

@@ -137,12 +137,13 @@ pub fn encrypt(key: &DataKey, plaintext: &[u8], iv: &[u8; 32], aad: &[u8], typ: 
     })
 }
 
-/// Decrypt an `ENC[…]` string; returns the plaintext bytes (zeroized on drop) and the type label.
-pub fn decrypt(
-    key: &DataKey,
-    enc: &str,
-    aad: &[u8],
-) -> Result<(Zeroizing<Vec<u8>>, String, [u8; 32]), CryptError> {
+/// A decrypted value: plaintext (zeroized on drop), its `type:` label, and its 32-byte IV (none
+/// when the file used another IV length) so that an unchanged value can be re-encrypted to the
+/// identical ciphertext. Never a made-up IV: reusing one for different plaintext breaks GCM.
+pub type Decrypted = (Zeroizing<Vec<u8>>, String, Option<[u8; 32]>);
+
+/// Decrypt an `ENC[…]` string.
+pub fn decrypt(key: &DataKey, enc: &str, aad: &[u8]) -> Result<Decrypted, CryptError> {
     let v = parse_enc(enc)?;
     let mut ct = Vec::with_capacity(v.data.len() + v.tag.len());
     ct.extend_from_slice(&v.data);
@@ -157,10 +158,7 @@ pub fn decrypt(
             .map_err(|_| CryptError::Auth)?,
         n => return Err(CryptError::IvLength(n)),
     };
-    let mut iv = [0u8; 32];
-    if v.iv.len() == 32 {
-        iv.copy_from_slice(&v.iv);
-    }
+    let iv: Option<[u8; 32]> = v.iv.as_slice().try_into().ok();
     Ok((Zeroizing::new(pt), v.typ, iv))
 }
 
@@ -220,7 +218,7 @@ mod tests {
         let (pt, typ, iv2) = decrypt(&key, &s, b"db:password:").unwrap();
         assert_eq!(&pt[..], b"hunter2");
         assert_eq!(typ, "str");
-        assert_eq!(iv2, iv);
+        assert_eq!(iv2, Some(iv));
         // Moving the value to another key changes the AAD: refused.
         assert_eq!(
             decrypt(&key, &s, b"db:user:").unwrap_err(),

@@ -190,7 +190,7 @@ impl Walker<'_> {
             Mode::Decrypt { cache } => match crypt::decrypt(self.key, text, aad.as_bytes()) {
                 Ok((pt, _typ, iv)) => {
                     let s = String::from_utf8_lossy(&pt).to_string();
-                    if let Some(c) = cache {
+                    if let (Some(c), Some(iv)) = (cache, iv) {
                         c.insert(aad.as_bytes(), "comment", s.as_bytes(), iv);
                     }
                     Ok(Some(s))
@@ -254,7 +254,7 @@ impl Walker<'_> {
         let (pt, typ, iv) = crypt::decrypt(self.key, &enc_text, aad.as_bytes())
             .map_err(|e| self.value_error(path, e.to_string()))?;
         let new = parse_typed(&pt, &typ).map_err(|e| self.value_error(path, e))?;
-        if let Mode::Decrypt { cache: Some(c) } = &mut self.mode {
+        if let (Mode::Decrypt { cache: Some(c) }, Some(iv)) = (&mut self.mode, iv) {
             let t = if typ == "bytes" { "str" } else { typ.as_str() };
             c.insert(aad.as_bytes(), t, &new.plaintext_bytes(), iv);
         }
@@ -401,7 +401,7 @@ pub fn verify_mac(key: &DataKey, md: &Metadata, computed: &str, file: &str) -> R
             &computed[..16]
         )));
     }
-    let aad = metadata::mac_aad(&md.lastmodified).map_err(|e| err(e))?;
+    let aad = metadata::mac_aad(&md.lastmodified).map_err(&err)?;
     let (pt, _, _) = crypt::decrypt(key, &md.mac, aad.as_bytes())
         .map_err(|e| err(format!("cannot decrypt the MAC: {e}")))?;
     if &pt[..] != computed.as_bytes() {
@@ -552,6 +552,24 @@ impl SopsFile {
             docs,
             metadata,
         })
+    }
+
+    /// Decrypt, consuming the encrypted documents (no second copy of a large tree): returns the
+    /// plaintext documents and the data key; `self.docs` is left empty.
+    pub fn decrypt_in_place(
+        &mut self,
+        ids: &Identities,
+        ignore_mac: bool,
+        cache: Option<&mut IvCache>,
+        file: &str,
+    ) -> Result<(Vec<Document>, DataKey)> {
+        let key = recover_data_key(&self.metadata, ids, file)?;
+        let mut docs = std::mem::take(&mut self.docs);
+        let computed = decrypt_docs(&mut docs, &key, &self.metadata, cache, file)?;
+        if !ignore_mac {
+            verify_mac(&key, &self.metadata, &computed, file)?;
+        }
+        Ok((docs, key))
     }
 
     /// Decrypt: returns the plaintext documents and the data key.

@@ -128,6 +128,8 @@ impl Identities {
         // 1. SSH keys.
         if let Some(p) = env_nonempty("SOPS_AGE_SSH_PRIVATE_KEY_FILE") {
             ids.add_ssh_file(&PathBuf::from(p), true);
+        } else {
+            ids.report("SOPS_AGE_SSH_PRIVATE_KEY_FILE", "not set".into());
         }
         if let Some(h) = &home {
             for name in ["id_ed25519", "id_rsa"] {
@@ -137,14 +139,20 @@ impl Identities {
         // 2. SOPS_AGE_KEY
         if let Some(text) = env_nonempty("SOPS_AGE_KEY") {
             ids.add_text("SOPS_AGE_KEY", &text);
+        } else {
+            ids.report("SOPS_AGE_KEY", "not set".into());
         }
         // 3. SOPS_AGE_KEY_FILE
         if let Some(p) = env_nonempty("SOPS_AGE_KEY_FILE") {
-            ids.add_file(Path::new(&p), "SOPS_AGE_KEY_FILE", true);
+            ids.add_file(Path::new(&p), &format!("SOPS_AGE_KEY_FILE ({p})"), true);
+        } else {
+            ids.report("SOPS_AGE_KEY_FILE", "not set".into());
         }
         // 4. SOPS_AGE_KEY_CMD
         if let Some(cmd) = env_nonempty("SOPS_AGE_KEY_CMD") {
             ids.add_cmd(&cmd);
+        } else {
+            ids.report("SOPS_AGE_KEY_CMD", "not set".into());
         }
         // 5. the default keys.txt
         if let Some(p) = default_key_file() {

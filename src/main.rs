@@ -29,6 +29,7 @@ fn main() {
         Command::ExecFile(a) => commands::exec::run_file(&g, a),
         Command::Filestatus(a) => commands::filestatus::run(&g, a),
         Command::Keygen(a) => commands::keygen::run(&g, a),
+        Command::Log(a) => commands::log::run(&g, a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -214,7 +214,7 @@ fn extract_matches_sops() {
     for p in [
         r#"["smtp"]["password"]"#,
         r#"["smtp"]["port"]"#,
-        r#"["hosts"][1]"#,
+        r#"["hosts"][0]"#,
         r#"["smtp"]"#,
         r#"["smtp"]["enabled"]"#,
     ] {
@@ -425,7 +425,7 @@ fn shamir_key_groups_both_directions() {
             fx.public
         ),
     );
-    fx.write("a.yaml", "secret: value\nn: 3\n");
+    fx.write("a.yaml", "secret: value\nnum: 3\n");
     let keys12 = format!(
         "{}{}",
         fx.read("key.txt"),
@@ -459,7 +459,7 @@ fn shamir_key_groups_both_directions() {
             "{maker}→{reader}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        assert_eq!(o.stdout, b"secret: value\nn: 3\n");
+        assert_eq!(o.stdout, b"secret: value\nnum: 3\n");
         // One group is not enough.
         std::fs::write(fx.path("k3only.txt"), &keys3).unwrap();
         assert_eq!(

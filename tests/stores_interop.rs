@@ -409,6 +409,7 @@ fn sops_refuses_what_we_refuse() {
         let path = e.dir.path().join(name);
         std::fs::write(&path, bad).unwrap();
         let out = Command::new("sops")
+            .current_dir(e.dir.path())
             .args(["encrypt", "--age", &e.recipient, path.to_str().unwrap()])
             .env("SOPS_DISABLE_VERSION_CHECK", "1")
             .output()

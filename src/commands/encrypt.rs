@@ -46,6 +46,9 @@ pub struct EncryptArgs {
     /// Use this name to pick the store and the creation rule (needed for stdin)
     #[arg(long, value_name = "NAME")]
     pub filename_override: Option<String>,
+    /// Why (recorded in the rotation log; default: $SPX_REASON, else asked on a terminal)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// The plaintext file ('-' or /dev/stdin for standard input)
     pub file: String,
 }
@@ -103,6 +106,7 @@ pub fn run(g: &Global, a: &EncryptArgs) -> Result<i32> {
         a.selection_flag()?,
         a.shamir_threshold,
     )?;
+    let plain = docs.clone();
     let sealed = seal(docs, &key, md, None, None, out_fmt, &name)?;
     let out = sealed.emit(&g.emit_options(), &name)?;
     let dest = if a.in_place {
@@ -110,7 +114,14 @@ pub fn run(g: &Global, a: &EncryptArgs) -> Result<i32> {
     } else {
         a.output.clone()
     };
-    write_output(dest.as_deref(), &out)?;
+    match dest {
+        // A new encrypted file in a repository: every key is logged as added.
+        Some(d) => {
+            let changes = crate::log::diff_documents(&[], &plain);
+            super::save_logged(g, &d, &out, &changes, a.reason.as_deref())?;
+        }
+        None => write_output(None, &out)?,
+    }
     Ok(0)
 }
 

@@ -67,25 +67,51 @@ pub enum OutputFormat {
 /// Run `spx log` from the current directory: the log is `--log-path`, else
 /// `docs/secrets-rotation-log.md` at the repository root; `stale` lists the keys the log knows
 /// of (see [`run_at`] to pass the sops files' keys instead).
-pub fn run(args: &LogArgs) -> Result<i32> {
+pub fn run(g: &crate::commands::Global, args: &LogArgs) -> Result<i32> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::Other(format!("cannot read the current directory: {e}")))?;
     let root = log::repo_root(&cwd);
-    let log_path = args
-        .log_path
-        .clone()
-        .unwrap_or_else(|| root.join(log::DEFAULT_LOG_PATH));
+    let log_path = match &args.log_path {
+        Some(p) => p.clone(),
+        None => crate::commands::log_location(g, &root.join(".sops.yaml"))
+            .map(|(p, _)| p)
+            .unwrap_or_else(|| root.join(log::DEFAULT_LOG_PATH)),
+    };
+    // For `stale`: every key of every sops file a creation rule matches. Keys are cleartext in
+    // sops files, so nothing is decrypted.
+    let keys = match (&args.command, g.config()) {
+        (Some(LogCommand::Stale(_)), Ok(Some(config))) => Some(repository_keys(&config, &root)),
+        _ => None,
+    };
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     run_at(
         args,
         &root,
         &log_path,
-        None,
+        keys.as_deref(),
         &mut stdout.lock(),
         &mut stderr.lock(),
         log::now(),
     )
+}
+
+/// `(file, key path)` of every value in every sops file under the repository.
+pub fn repository_keys(config: &crate::config::Config, root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for f in crate::commands::updatekeys::repository_files(config) {
+        let Ok(bytes) = std::fs::read(&f) else {
+            continue;
+        };
+        let fmt = crate::store::Format::from_path(&f);
+        let name = log::repo_relative(root, &f);
+        if let Ok(file) = crate::document::SopsFile::parse(&bytes, fmt, &name) {
+            for key in log::leaf_paths(&file.docs) {
+                out.push((name.clone(), key));
+            }
+        }
+    }
+    out
 }
 
 /// `spx log` with everything explicit: the repository root, the log, the `(file, key)` pairs

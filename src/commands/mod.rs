@@ -127,7 +127,8 @@ pub fn write_output(dest: Option<&Path>, bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// A decrypted sops file, ready to be changed and saved.
+/// A decrypted sops file, ready to be changed and saved (`file.docs` is empty: the plaintext
+/// is in `plain`).
 pub struct Opened {
     pub file: SopsFile,
     pub plain: Vec<Document>,
@@ -144,9 +145,9 @@ pub fn open(
     ignore_mac: bool,
 ) -> Result<Opened> {
     fsutil::disable_core_dumps();
-    let file = SopsFile::parse(bytes, format, name)?;
+    let mut file = SopsFile::parse(bytes, format, name)?;
     let mut cache = IvCache::default();
-    let (plain, key) = file.decrypt(ids, ignore_mac, Some(&mut cache), name)?;
+    let (plain, key) = file.decrypt_in_place(ids, ignore_mac, Some(&mut cache), name)?;
     Ok(Opened {
         file,
         plain,

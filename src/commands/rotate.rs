@@ -31,6 +31,9 @@ pub struct RotateArgs {
     /// Input format (default: by extension)
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
+    /// Why (recorded in the rotation log; default: $SPX_REASON, else asked on a terminal)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// The sops file
     pub file: String,
 }
@@ -105,12 +108,31 @@ pub fn rotate(g: &Global, a: &RotateArgs) -> Result<Rotated> {
     // A new key: no IV is reused.
     let sealed = seal(o.plain.clone(), &key, md, None, None, fmt, &a.file)?;
     let out = sealed.emit(&g.emit_options(), &a.file)?;
-    let dest = if a.in_place {
-        Some(p.to_path_buf())
+    if a.in_place {
+        let mut changes = vec![crate::log::Change {
+            key: crate::log::WHOLE_FILE_KEY.into(),
+            action: crate::log::Action::DataKeyRotated,
+        }];
+        let added: Vec<String> = after_recipients
+            .iter()
+            .filter(|r| !before_recipients.contains(r))
+            .cloned()
+            .collect();
+        let removed: Vec<String> = before_recipients
+            .iter()
+            .filter(|r| !after_recipients.contains(r))
+            .cloned()
+            .collect();
+        if !added.is_empty() || !removed.is_empty() {
+            changes.push(crate::log::Change {
+                key: crate::log::WHOLE_FILE_KEY.into(),
+                action: crate::log::Action::RecipientsChanged { added, removed },
+            });
+        }
+        super::save_logged(g, p, &out, &changes, a.reason.as_deref())?;
     } else {
-        a.output.clone()
-    };
-    write_output(dest.as_deref(), &out)?;
+        write_output(a.output.as_deref(), &out)?;
+    }
     Ok(Rotated {
         before_recipients,
         after_recipients,

@@ -6,7 +6,7 @@ use super::{pick_format, read_input, Global};
 use crate::config::Config;
 use crate::document::{recover_data_key, wrap_data_key, SopsFile};
 use crate::error::{Error, Result};
-use crate::fsutil::{self, FileLock};
+use crate::fsutil::FileLock;
 use crate::keys::Identities;
 use crate::metadata::Metadata;
 use std::path::{Path, PathBuf};
@@ -22,6 +22,9 @@ pub struct UpdatekeysArgs {
     /// Input format (default: by extension)
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
+    /// Why (recorded in the rotation log; default: $SPX_REASON, else asked on a terminal)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// Files to update (default: every sops file under the repository matched by a creation rule)
     pub files: Vec<String>,
 }
@@ -181,8 +184,11 @@ fn update_one(
     let mut md: Metadata = file.metadata.clone();
     if new_groups.len() == 1 && old_groups.len() == 1 {
         // Same data key, one group: keep the enc of every recipient who stays.
-        let (fresh, _) =
-            wrap_data_key(&key, &[added.clone()], 0).unwrap_or((vec![Default::default()], 0));
+        let fresh = if added.is_empty() {
+            Vec::new()
+        } else {
+            wrap_data_key(&key, std::slice::from_ref(&added), 0)?.0
+        };
         let mut kept = Vec::new();
         for r in &new_groups[0] {
             if let Some(k) = md.groups[0].age.iter().find(|k| &k.recipient == r) {
@@ -207,7 +213,14 @@ fn update_one(
         metadata: md,
     };
     let out = updated.emit(&g.emit_options(), &name)?;
-    fsutil::atomic_write(f, &out)?;
+    let changes = vec![crate::log::Change {
+        key: crate::log::WHOLE_FILE_KEY.into(),
+        action: crate::log::Action::RecipientsChanged {
+            added: added.clone(),
+            removed: removed.clone(),
+        },
+    }];
+    super::save_logged(g, f, &out, &changes, a.reason.as_deref())?;
     eprintln!(
         "spx: {name}: recipients updated (+{} −{})",
         added.len(),

@@ -1,0 +1,121 @@
+//! No command prints a secret value unless the user asked for it (decrypt, exec-env): every
+//! command runs against a file holding a sentinel, and all of its output is searched for it.
+
+mod common;
+use common::*;
+use std::io::Write;
+use std::process::Stdio;
+
+const SENTINEL: &str = "SENTINEL-5b1f0c2e";
+
+fn check(fx: &Fx, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) {
+    let mut c = fx.spx_cmd(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !all.contains(SENTINEL),
+        "spx {args:?} printed the secret:\n{all}"
+    );
+    assert!(
+        !all.contains(&SENTINEL[..12]),
+        "spx {args:?} printed part of the secret:\n{all}"
+    );
+}
+
+#[test]
+fn no_command_prints_a_value_it_was_not_asked_for() {
+    let fx = Fx::new();
+    fx.write(
+        ".sops.yaml",
+        &format!(
+            "creation_rules:\n  - path_regex: \\.yaml$\n    age: {}\n",
+            fx.public
+        ),
+    );
+    fx.write(
+        "p.yaml",
+        &format!("token: {SENTINEL}\nlist:\n    - {SENTINEL}\n"),
+    );
+    check(&fx, &["encrypt", "p.yaml"], &[], None);
+    check(&fx, &["encrypt", "--output", "s.yaml", "p.yaml"], &[], None);
+    check(&fx, &["-v", "filestatus", "s.yaml"], &[], None);
+    check(&fx, &["set", "s.yaml", r#"["other"]"#, r#""x""#], &[], None);
+    check(
+        &fx,
+        &["set", "--value-stdin", "s.yaml", r#"["again"]"#],
+        &[],
+        Some(&format!("\"{SENTINEL}\"")),
+    );
+    // Bad JSON holding the secret: the error must not echo it.
+    check(
+        &fx,
+        &["set", "--value-stdin", "s.yaml", r#"["bad"]"#],
+        &[],
+        Some(&format!("{SENTINEL} not json")),
+    );
+    check(&fx, &["unset", "s.yaml", r#"["other"]"#], &[], None);
+    check(&fx, &["rotate", "-i", "s.yaml"], &[], None);
+    check(&fx, &["-v", "updatekeys", "-y"], &[], None);
+    check(
+        &fx,
+        &["decrypt", "--extract", r#"["nope"]"#, "s.yaml"],
+        &[],
+        None,
+    );
+    check(&fx, &["exec-env", "s.yaml", "true"], &[], None);
+    check(&fx, &["exec-file", "s.yaml", "true {}"], &[], None);
+    // Editor sessions: a normal one (verbose), one that breaks the YAML around the secret,
+    // one whose editor fails.
+    let ed = fx.editor("ed.sh", "sed -i 's/other/renamed/' \"$1\"");
+    check(&fx, &["-v", "edit", "s.yaml"], &[("EDITOR", &ed)], None);
+    let ed = fx.editor(
+        "bad.sh",
+        &format!("printf 'token: [{SENTINEL}\\n  : :\\n' > \"$1\""),
+    );
+    check(&fx, &["edit", "s.yaml"], &[("EDITOR", &ed)], None);
+    let ed = fx.editor(
+        "dup.sh",
+        &format!("printf 'token: {SENTINEL}\\ntoken: {SENTINEL}\\n' > \"$1\""),
+    );
+    check(&fx, &["edit", "s.yaml"], &[("EDITOR", &ed)], None);
+    let ed = fx.editor("fail.sh", "exit 1");
+    check(&fx, &["edit", "s.yaml"], &[("EDITOR", &ed)], None);
+    // Failures: wrong key, tampered value, tampered MAC.
+    let (other, _) = keygen(&fx.path("other.txt"));
+    check(
+        &fx,
+        &["decrypt", "s.yaml"],
+        &[("SOPS_AGE_KEY_FILE", other.to_str().unwrap())],
+        None,
+    );
+    let text = fx.read("s.yaml");
+    let re = regex::Regex::new(r#"lastmodified: "(\d{4})"#).unwrap();
+    fx.write("t.yaml", &re.replace(&text, r#"lastmodified: "1999"#));
+    check(&fx, &["decrypt", "t.yaml"], &[], None);
+    check(&fx, &["log"], &[], None);
+    // Decrypt does print it: the test can tell.
+    let o = fx.spx_ok(&["decrypt", "s.yaml"]);
+    assert!(String::from_utf8_lossy(&o).contains(SENTINEL));
+}
