@@ -2,8 +2,9 @@
 
 use crate::commands::{
     decrypt::DecryptArgs, edit::EditArgs, encrypt::EncryptArgs, exec::ExecEnvArgs,
-    exec::ExecFileArgs, filestatus::FilestatusArgs, keygen::KeygenArgs, log::LogArgs,
-    rotate::RotateArgs, set::SetArgs, set::UnsetArgs, updatekeys::UpdatekeysArgs,
+    exec::ExecFileArgs, filestatus::FilestatusArgs, hook::HookArgs, keygen::KeygenArgs,
+    log::LogArgs, rotate::RotateArgs, set::SetArgs, set::UnsetArgs, updatekeys::UpdatekeysArgs,
+    verify::VerifyArgs,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -53,6 +54,10 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Read the rotation log; `log verify` checks it, `log stale` lists secrets due for rotation
     Log(LogArgs),
+    /// Check files for plaintext secrets, incomplete sops files and recipient drift (pre-commit)
+    Verify(VerifyArgs),
+    /// Install the pre-commit hook that runs `spx verify --staged`
+    Hook(HookArgs),
 }
 
 /// Names of the subcommands (for `spx FILE` = `spx edit FILE`).
@@ -69,5 +74,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "filestatus",
     "keygen",
     "log",
+    "verify",
+    "hook",
     "help",
 ];

@@ -30,6 +30,8 @@ fn main() {
         Command::Filestatus(a) => commands::filestatus::run(&g, a),
         Command::Keygen(a) => commands::keygen::run(&g, a),
         Command::Log(a) => commands::log::run(&g, a),
+        Command::Verify(a) => commands::verify::run(a),
+        Command::Hook(a) => commands::hook::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),
