@@ -225,3 +225,63 @@ fn stale_lists_every_key_of_every_sops_file_oldest_first() {
     assert!(legacy < pw, "never-logged keys come first:\n{out}");
     assert!(!out.contains("Sentinel"), "no values");
 }
+
+#[test]
+fn verify_staged_requires_log_rows_and_an_append_only_log() {
+    let fx = repo();
+    fx.write(".gitignore", "key.txt\nhome/\n*.sh\n");
+    fx.spx_ok(&["encrypt", "-i", "secrets/shared.sops.yaml"]);
+    git(&fx, &["add", "-A"]);
+    git(&fx, &["commit", "-qm", "initial"]);
+    // A value changed by real sops: no row in the log → the verifier names the key.
+    fx.sops_ok(&[
+        "set",
+        "secrets/shared.sops.yaml",
+        r#"["smtp"]["host"]"#,
+        r#""relay.example""#,
+    ]);
+    git(&fx, &["add", "-A"]);
+    let o = fx.spx(&["verify", "--staged"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("rotation-log-missing-row") && out.contains("smtp.host"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("smtp.password"),
+        "unchanged keys are not reported: {out}"
+    );
+    // The same change through spx logs it: clean.
+    git(&fx, &["checkout", "--", "."]);
+    git(&fx, &["reset", "-q", "--hard"]);
+    fx.spx_ok(&[
+        "set",
+        "secrets/shared.sops.yaml",
+        r#"["smtp"]["host"]"#,
+        r#""relay.example""#,
+    ]);
+    git(&fx, &["add", "-A"]);
+    let o = fx.spx(&["verify", "--staged"]);
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    git(&fx, &["commit", "-qm", "host"]);
+    // A committed row edited in the index: refused.
+    let text = log(&fx);
+    fx.write(
+        "docs/secrets-rotation-log.md",
+        &text.replacen("| added |", "| changed |", 1),
+    );
+    git(&fx, &["add", "-A"]);
+    let o = fx.spx(&["verify", "--staged"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("docs/secrets-rotation-log.md") && out.contains("rotation-log"),
+        "{out}"
+    );
+}

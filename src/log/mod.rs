@@ -17,7 +17,7 @@ mod diff;
 mod rotation;
 mod stale;
 pub mod table;
-mod verify;
+pub mod verify;
 
 pub use append::{append, lock_path, prepare_append, render_append, PendingAppend};
 pub use diff::{diff_documents, leaf_paths, Action, Change, WHOLE_FILE_KEY};

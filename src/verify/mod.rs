@@ -12,6 +12,7 @@
 
 pub mod allow;
 pub mod hook;
+pub mod logcheck;
 pub mod patterns;
 pub mod policy;
 pub mod report;

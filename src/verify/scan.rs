@@ -191,10 +191,41 @@ fn staged(repo: &Repository) -> Result<Report> {
             }
         }
     }
+    // Rule 4: the rotation log (append-only, chained, rows for every changed key).
+    let head_blob = |p: &str| -> Option<Vec<u8>> {
+        let entry = head_tree.as_ref()?.get_path(Path::new(p)).ok()?;
+        repo.find_blob(entry.id())
+            .ok()
+            .map(|b| b.content().to_vec())
+    };
+    let log_path = crate::log::DEFAULT_LOG_PATH;
+    let changed = items
+        .iter()
+        .filter(|i| !ctx.allow.path_allowed(&i.path))
+        .filter_map(|i| match &i.content {
+            Content::Blob(id) => repo
+                .find_blob(*id)
+                .ok()
+                .map(|b| (i.path.clone(), head_blob(&i.path), b.content().to_vec())),
+            _ => None,
+        })
+        .filter(|(_, _, staged)| looks_like_sops_bytes(staged))
+        .collect();
+    findings.extend(super::logcheck::check(&super::logcheck::Inputs {
+        log_path,
+        staged_log: from_index(log_path),
+        head_log: head_blob(log_path),
+        changed,
+    }));
     let files = items.len();
     findings.extend(check_parallel(&ctx, items, Some(repo)));
     derived_env_files(repo, &index, &ctx, &mut findings);
     Ok(done(findings, files))
+}
+
+fn looks_like_sops_bytes(b: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&b[..b.len().min(1 << 20)]);
+    text.contains("ENC[AES256_GCM,") || text.contains("sops")
 }
 
 fn all(repo: &Repository) -> Result<Report> {
