@@ -74,13 +74,10 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
         let Some(after) = encrypted_docs(path, staged_blob) else {
             continue;
         };
-        let before = match head_blob {
-            Some(b) => match encrypted_docs(path, b) {
-                Some(d) => d,
-                None => Vec::new(),
-            },
-            None => Vec::new(),
-        };
+        let before = head_blob
+            .as_deref()
+            .and_then(|b| encrypted_docs(path, b))
+            .unwrap_or_default();
         let rows: Vec<&log::Entry> = new_rows
             .iter()
             .filter(|e| e.file.as_deref() == Some(path.as_str()))
