@@ -142,7 +142,7 @@ fn parse_digits(s: &str, base: u32) -> Option<u64> {
 
 /// Go base-0 unsigned magnitude: `0x`, `0o`, `0b`, leading `0` = octal, else decimal.
 fn parse_base0(s: &str) -> Option<u64> {
-    let lower = |p: &str| s.len() > 2 && s[..2].eq_ignore_ascii_case(p);
+    let lower = |p: &str| s.len() > 2 && s.as_bytes()[..2].eq_ignore_ascii_case(p.as_bytes());
     if lower("0x") {
         parse_digits(&s[2..], 16)
     } else if lower("0o") {
