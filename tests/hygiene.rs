@@ -119,3 +119,24 @@ fn no_command_prints_a_value_it_was_not_asked_for() {
     let o = fx.spx_ok(&["decrypt", "s.yaml"]);
     assert!(String::from_utf8_lossy(&o).contains(SENTINEL));
 }
+
+#[test]
+fn decrypt_mask_shows_hash_prefix_and_type_only() {
+    let fx = Fx::new();
+    fx.write(
+        "p.yaml",
+        &format!("token: {SENTINEL}\nport: 587\nempty: \"\"\n"),
+    );
+    let enc = fx.spx_ok(&["encrypt", "--age", &fx.public, "p.yaml"]);
+    std::fs::write(fx.path("s.yaml"), enc).unwrap();
+    let out = String::from_utf8(fx.spx_ok(&["decrypt", "--mask", "s.yaml"])).unwrap();
+    assert!(!out.contains(SENTINEL));
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(SENTINEL.as_bytes());
+    let hex: String = h.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    assert!(out.contains(&format!("token: sha256:{hex} (str)")), "{out}");
+    assert!(
+        out.contains("(int)") && out.contains("empty: \"\""),
+        "{out}"
+    );
+}
