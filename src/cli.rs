@@ -1,10 +1,10 @@
 //! The command-line surface: every subcommand and flag with its help text. No logic here.
 
 use crate::commands::{
-    decrypt::DecryptArgs, edit::EditArgs, encrypt::EncryptArgs, exec::ExecEnvArgs,
-    exec::ExecFileArgs, filestatus::FilestatusArgs, hook::HookArgs, keygen::KeygenArgs,
-    log::LogArgs, rotate::RotateArgs, set::SetArgs, set::UnsetArgs, updatekeys::UpdatekeysArgs,
-    verify::VerifyArgs,
+    completions::CompletionsArgs, completions::ManArgs, decrypt::DecryptArgs, edit::EditArgs,
+    encrypt::EncryptArgs, exec::ExecEnvArgs, exec::ExecFileArgs, filestatus::FilestatusArgs,
+    hook::HookArgs, keygen::KeygenArgs, log::LogArgs, rotate::RotateArgs, set::SetArgs,
+    set::UnsetArgs, updatekeys::UpdatekeysArgs, verify::VerifyArgs,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -58,6 +58,10 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Install the pre-commit hook that runs `spx verify --staged`
     Hook(HookArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    Man(ManArgs),
 }
 
 /// Names of the subcommands (for `spx FILE` = `spx edit FILE`).
@@ -76,5 +80,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "log",
     "verify",
     "hook",
+    "completions",
+    "man",
     "help",
 ];

@@ -32,6 +32,8 @@ fn main() {
         Command::Log(a) => commands::log::run(&g, a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Hook(a) => commands::hook::run(a),
+        Command::Completions(a) => commands::completions::completions(a),
+        Command::Man(a) => commands::completions::man(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

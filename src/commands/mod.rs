@@ -1,6 +1,7 @@
 //! One small module per subcommand; this file holds what they share: reading input, picking the
 //! store, finding `.sops.yaml`, opening and saving sops files.
 
+pub mod completions;
 pub mod decrypt;
 pub mod edit;
 pub mod encrypt;
