@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Side-by-side timings of spx and real sops 3.11: encrypt / decrypt / decrypt --extract at
-# several sizes, plus peak memory of decrypt. Workloads from ../shared/bench/gen.py (or
+# several sizes, plus peak memory of decrypt. Workloads from bench/gen.py (a copy of ../shared/bench/gen.py) (or
 # SPX_GEN=path). Usage: bench/core.sh [N ...]   (default: 10 1000 10000 100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GEN=${SPX_GEN:-../shared/bench/gen.py}
+GEN=${SPX_GEN:-bench/gen.py}
 SIZES=${*:-10 1000 10000 100000}
 export SOPS_DISABLE_VERSION_CHECK=1
 cargo build --release --quiet

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The pre-commit verifier side by side with detect-secrets (PyPI) and git-secrets (Debian, if
-# installed) on the repository ../shared/bench/gen.py builds: 20,006 tracked files, 50 staged,
+# installed) on the repository bench/gen.py (copy of ../shared/bench/gen.py) builds: 20,006 tracked files, 50 staged,
 # 6 planted secrets. Prints a Markdown table: median wall time, peak memory, planted secrets
 # caught, findings outside the planted files.
 #
@@ -8,7 +8,7 @@
 #        REPO=dir bench/verify.sh   (reuse a generated repository)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GEN=${SPX_GEN:-../shared/bench/gen.py}
+GEN=${SPX_GEN:-bench/gen.py}
 if [ -z "${SPX:-}" ]; then
   cargo build --release --quiet
   SPX=$PWD/target/release/spx

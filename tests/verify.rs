@@ -625,7 +625,7 @@ fn gen_repo_six_planted_caught_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
     let gen = std::env::var("SPX_GEN")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench/gen.py").into());
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/bench/gen.py").into());
     let o = Command::new(tool("python3"))
         .arg(&gen)
         .arg("repo")
