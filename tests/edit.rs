@@ -572,3 +572,42 @@ fn keygen_writes_private_identity_and_never_overwrites() {
         .unwrap();
     assert_eq!(String::from_utf8(o.stdout).unwrap(), public);
 }
+
+#[test]
+fn encrypt_update_keeps_ciphertext_of_unchanged_values() {
+    let fx = Fx::new();
+    sops_file(&fx);
+    let before = fx.read("s.yaml");
+    fx.write("new.yaml", "# team secrets\nsmtp:\n    host: smtp.example.net\n    password: rotated\nport: 587\nadded: yes-string\n");
+    fx.spx_ok(&["encrypt", "--update", "s.yaml", "new.yaml"]);
+    let after = fx.read("s.yaml");
+    assert_eq!(enc_line(&before, "host"), enc_line(&after, "host"));
+    assert_eq!(enc_line(&before, "port"), enc_line(&after, "port"));
+    assert_ne!(enc_line(&before, "password"), enc_line(&after, "password"));
+    assert_eq!(
+        String::from_utf8(fx.sops_ok(&["decrypt", "s.yaml"])).unwrap(),
+        "# team secrets\nsmtp:\n    host: smtp.example.net\n    password: rotated\nport: 587\nadded: yes-string\n"
+    );
+    // Same content again: nothing written.
+    let again = fx.read("s.yaml");
+    fx.spx_ok(&["encrypt", "--update", "s.yaml", "new.yaml"]);
+    assert_eq!(fx.read("s.yaml"), again);
+}
+
+#[test]
+fn recipients_file_like_age() {
+    let fx = Fx::new();
+    let (k2, p2) = keygen(&fx.path("k2.txt"));
+    fx.write("recipients.txt", &format!("# the team\n{}\n\n{p2}\n", fx.public));
+    fx.write("p.yaml", "k: v\n");
+    let enc = fx.spx_ok(&["encrypt", "-R", "recipients.txt", "p.yaml"]);
+    std::fs::write(fx.path("s.yaml"), enc).unwrap();
+    for key in [fx.key_file.clone(), k2] {
+        let o = fx.sops_cmd(&["decrypt", "s.yaml"]).env("SOPS_AGE_KEY_FILE", &key).output().unwrap();
+        assert!(o.status.success());
+    }
+    fx.write("bad.txt", "age1notakey\n");
+    let o = fx.spx(&["encrypt", "-R", "bad.txt", "p.yaml"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.txt:1"));
+}

@@ -40,6 +40,14 @@ pub struct EncryptArgs {
     /// Encrypt only keys matching this regex
     #[arg(long, value_name = "REGEX", group = "selection")]
     pub encrypted_regex: Option<String>,
+    /// Read recipients from this file, one per line (`#` comments and blank lines allowed), as
+    /// age's -R; may be repeated and combined with --age
+    #[arg(short = 'R', long = "recipients-file", value_name = "FILE")]
+    pub recipients_file: Vec<PathBuf>,
+    /// Re-encrypt the plaintext over this existing sops file with its data key, keeping the
+    /// ciphertext of every unchanged value (minimal git diff); writes the sops file in place
+    #[arg(long, value_name = "SOPS_FILE", conflicts_with_all = ["in_place", "output", "age", "recipients_file"])]
+    pub update: Option<PathBuf>,
     /// Number of key groups needed to decrypt (Shamir)
     #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
     pub shamir_threshold: Option<usize>,
@@ -97,12 +105,16 @@ pub fn run(g: &Global, a: &EncryptArgs) -> Result<i32> {
         None => in_fmt,
     };
     let bytes = read_input(&a.file)?;
+    if let Some(target) = &a.update {
+        return update(g, a, target, &bytes, in_fmt, &name);
+    }
+    let age = recipients_arg(a.age.as_deref(), &a.recipients_file)?;
     let (docs, key, md) = prepare(
         g,
         &bytes,
         in_fmt,
         &name,
-        a.age.as_deref(),
+        age.as_deref(),
         a.selection_flag()?,
         a.shamir_threshold,
     )?;
@@ -122,6 +134,50 @@ pub fn run(g: &Global, a: &EncryptArgs) -> Result<i32> {
         }
         None => write_output(None, &out)?,
     }
+    Ok(0)
+}
+
+/// `--age` and `-R` files combined into one comma-separated list (None when neither is given).
+pub fn recipients_arg(age: Option<&str>, files: &[PathBuf]) -> Result<Option<String>> {
+    let mut list: Vec<String> = age.map(crate::keys::split_list).unwrap_or_default();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|source| Error::Read { path: f.clone(), source })?;
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            crate::keys::Recipient::parse(l)
+                .map_err(|e| Error::Recipient(format!("{}:{}: {e}", f.display(), i + 1)))?;
+            list.push(l.to_string());
+        }
+    }
+    Ok(if list.is_empty() { None } else { Some(list.join(",")) })
+}
+
+/// `encrypt --update SOPS_FILE PLAIN`: the plaintext replaces the file's data; values whose
+/// path and plaintext are unchanged keep their exact ciphertext, changed or moved ones get
+/// fresh IVs.
+fn update(g: &Global, a: &EncryptArgs, target: &Path, bytes: &[u8], in_fmt: Format, name: &str) -> Result<i32> {
+    let tname = target.display().to_string();
+    let tfmt = Format::from_path(target);
+    let _lock = crate::fsutil::FileLock::acquire(target)?;
+    let tbytes = super::read_input(&tname)?;
+    let ids = crate::keys::Identities::discover();
+    let o = super::open(&tbytes, tfmt, &tname, &ids, false)?;
+    let docs = store::load_plain(in_fmt, bytes, name)?;
+    if store::has_metadata(in_fmt, &docs) {
+        return Err(Error::AlreadyEncrypted { file: name.into() });
+    }
+    if docs == o.plain {
+        eprintln!("spx: {tname}: already up to date with {name}; nothing written");
+        return Ok(0);
+    }
+    let prev = o.file.metadata.mac.clone();
+    let sealed = seal(docs.clone(), &o.key, o.file.metadata.clone(), Some(&o.cache), Some(&prev), tfmt, &tname)?;
+    let out = sealed.emit(&g.emit_options(), &tname)?;
+    let changes = crate::log::diff_documents(&o.plain, &docs);
+    super::save_logged(g, target, &out, &changes, a.reason.as_deref())?;
     Ok(0)
 }
 

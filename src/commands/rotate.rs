@@ -22,6 +22,9 @@ pub struct RotateArgs {
     /// Add these age recipients (comma-separated) to the first key group
     #[arg(long, value_name = "RECIPIENTS")]
     pub add_age: Option<String>,
+    /// Add the recipients listed in this file (one per line, as age's -R)
+    #[arg(short = 'R', long = "recipients-file", value_name = "FILE")]
+    pub recipients_file: Vec<std::path::PathBuf>,
     /// Remove these age recipients (comma-separated) from every key group
     #[arg(long, value_name = "RECIPIENTS")]
     pub rm_age: Option<String>,
@@ -66,8 +69,8 @@ pub fn rotate(g: &Global, a: &RotateArgs) -> Result<Rotated> {
     let o = open(&bytes, fmt, &a.file, &ids, a.ignore_mac)?;
     let mut groups = o.file.metadata.recipient_groups();
     let before_recipients = o.file.metadata.all_recipients();
-    if let Some(add) = &a.add_age {
-        for r in split_list(add) {
+    if let Some(add) = super::encrypt::recipients_arg(a.add_age.as_deref(), &a.recipients_file)? {
+        for r in split_list(&add) {
             crate::keys::Recipient::parse(&r)?;
             groups[0].push(r);
         }
