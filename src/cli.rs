@@ -14,8 +14,7 @@ use std::path::PathBuf;
     name = "spx",
     version,
     about = "Secrets in git, done right: a fast, sops-compatible editor, verifier and sync for age-encrypted files",
-    after_help = "Run `spx FILE` to edit a file, as with sops. Files stay readable and writable by sops 3.11.",
-    args_conflicts_with_subcommands = true
+    after_help = "Run `spx FILE` to edit a file, as with sops. Files stay readable and writable by sops 3.11."
 )]
 pub struct Cli {
     /// Use this .sops.yaml instead of searching from the current directory

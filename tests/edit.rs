@@ -598,16 +598,60 @@ fn encrypt_update_keeps_ciphertext_of_unchanged_values() {
 fn recipients_file_like_age() {
     let fx = Fx::new();
     let (k2, p2) = keygen(&fx.path("k2.txt"));
-    fx.write("recipients.txt", &format!("# the team\n{}\n\n{p2}\n", fx.public));
+    fx.write(
+        "recipients.txt",
+        &format!("# the team\n{}\n\n{p2}\n", fx.public),
+    );
     fx.write("p.yaml", "k: v\n");
     let enc = fx.spx_ok(&["encrypt", "-R", "recipients.txt", "p.yaml"]);
     std::fs::write(fx.path("s.yaml"), enc).unwrap();
     for key in [fx.key_file.clone(), k2] {
-        let o = fx.sops_cmd(&["decrypt", "s.yaml"]).env("SOPS_AGE_KEY_FILE", &key).output().unwrap();
+        let o = fx
+            .sops_cmd(&["decrypt", "s.yaml"])
+            .env("SOPS_AGE_KEY_FILE", &key)
+            .output()
+            .unwrap();
         assert!(o.status.success());
     }
     fx.write("bad.txt", "age1notakey\n");
     let o = fx.spx(&["encrypt", "-R", "bad.txt", "p.yaml"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("bad.txt:1"));
+}
+
+#[test]
+fn exec_env_with_several_files_later_ones_override() {
+    let fx = Fx::new();
+    for (name, text) in [
+        ("a", "SHARED: from-a\nONLY_A: a\n"),
+        ("b", "SHARED: from-b\n"),
+    ] {
+        fx.write(&format!("{name}.plain.yaml"), text);
+        let enc = fx.spx_ok(&[
+            "encrypt",
+            "--age",
+            &fx.public,
+            &format!("{name}.plain.yaml"),
+        ]);
+        std::fs::write(fx.path(&format!("{name}.yaml")), enc).unwrap();
+    }
+    let o = fx.spx(&[
+        "-v",
+        "exec-env",
+        "-f",
+        "a.yaml",
+        "-f",
+        "b.yaml",
+        "--",
+        "sh",
+        "-c",
+        "echo $SHARED $ONLY_A",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "from-b a\n");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("SHARED from b.yaml") && !err.contains("from-b"),
+        "{err}"
+    );
 }

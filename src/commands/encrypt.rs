@@ -141,7 +141,10 @@ pub fn run(g: &Global, a: &EncryptArgs) -> Result<i32> {
 pub fn recipients_arg(age: Option<&str>, files: &[PathBuf]) -> Result<Option<String>> {
     let mut list: Vec<String> = age.map(crate::keys::split_list).unwrap_or_default();
     for f in files {
-        let text = std::fs::read_to_string(f).map_err(|source| Error::Read { path: f.clone(), source })?;
+        let text = std::fs::read_to_string(f).map_err(|source| Error::Read {
+            path: f.clone(),
+            source,
+        })?;
         for (i, line) in text.lines().enumerate() {
             let l = line.trim();
             if l.is_empty() || l.starts_with('#') {
@@ -152,13 +155,24 @@ pub fn recipients_arg(age: Option<&str>, files: &[PathBuf]) -> Result<Option<Str
             list.push(l.to_string());
         }
     }
-    Ok(if list.is_empty() { None } else { Some(list.join(",")) })
+    Ok(if list.is_empty() {
+        None
+    } else {
+        Some(list.join(","))
+    })
 }
 
 /// `encrypt --update SOPS_FILE PLAIN`: the plaintext replaces the file's data; values whose
 /// path and plaintext are unchanged keep their exact ciphertext, changed or moved ones get
 /// fresh IVs.
-fn update(g: &Global, a: &EncryptArgs, target: &Path, bytes: &[u8], in_fmt: Format, name: &str) -> Result<i32> {
+fn update(
+    g: &Global,
+    a: &EncryptArgs,
+    target: &Path,
+    bytes: &[u8],
+    in_fmt: Format,
+    name: &str,
+) -> Result<i32> {
     let tname = target.display().to_string();
     let tfmt = Format::from_path(target);
     let _lock = crate::fsutil::FileLock::acquire(target)?;
@@ -174,7 +188,15 @@ fn update(g: &Global, a: &EncryptArgs, target: &Path, bytes: &[u8], in_fmt: Form
         return Ok(0);
     }
     let prev = o.file.metadata.mac.clone();
-    let sealed = seal(docs.clone(), &o.key, o.file.metadata.clone(), Some(&o.cache), Some(&prev), tfmt, &tname)?;
+    let sealed = seal(
+        docs.clone(),
+        &o.key,
+        o.file.metadata.clone(),
+        Some(&o.cache),
+        Some(&prev),
+        tfmt,
+        &tname,
+    )?;
     let out = sealed.emit(&g.emit_options(), &tname)?;
     let changes = crate::log::diff_documents(&o.plain, &docs);
     super::save_logged(g, target, &out, &changes, a.reason.as_deref())?;

@@ -11,7 +11,7 @@ use std::process::Command;
 
 #[derive(clap::Args, Debug, Default)]
 #[command(
-    after_help = "Examples:\n  spx exec-env secrets/shared.sops.yaml -- ./deploy.sh\n  spx exec-env secrets/shared.sops.yaml 'echo \"$SMTP_HOST\"'"
+    after_help = "Examples:\n  spx exec-env secrets/shared.sops.yaml -- ./deploy.sh\n  spx exec-env secrets/shared.sops.yaml 'echo \"$SMTP_HOST\"'\n  spx exec-env -f secrets/shared.sops.yaml -f secrets/vps-i1.sops.yaml -- ./deploy.sh"
 )]
 pub struct ExecEnvArgs {
     /// Start the child with only the secrets in its environment
@@ -23,10 +23,18 @@ pub struct ExecEnvArgs {
     /// Input format (default: by extension)
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
-    /// The sops file
-    pub file: String,
-    /// The command: one argument runs through /bin/sh -c (as sops does); several are run directly
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    /// Several sops files (repeatable): later files override earlier ones; with -f, every
+    /// positional argument is the command
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<String>,
+    /// The sops file (when no -f is given), then the command: one argument runs through
+    /// /bin/sh -c (as sops does); several are run directly
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "FILE] [COMMAND"
+    )]
     pub command: Vec<String>,
 }
 
@@ -135,21 +143,42 @@ fn wait(mut c: Command) -> Result<i32> {
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
 }
 
-pub fn run_env(_g: &Global, a: &ExecEnvArgs) -> Result<i32> {
-    let fmt = pick_format(a.input_type.as_deref(), &a.file)?;
-    let bytes = read_input(&a.file)?;
+pub fn run_env(g: &Global, a: &ExecEnvArgs) -> Result<i32> {
+    let (files, command): (Vec<String>, &[String]) = if a.files.is_empty() {
+        (vec![a.command[0].clone()], &a.command[1..])
+    } else {
+        (a.files.clone(), &a.command[..])
+    };
+    let command = match command.first() {
+        Some(x) if x == "--" => &command[1..],
+        _ => command,
+    };
+    if command.is_empty() {
+        return Err(Error::Usage(
+            "exec-env needs a command after the file(s)".into(),
+        ));
+    }
     let ids = Identities::discover();
-    let o = open(&bytes, fmt, &a.file, &ids, a.ignore_mac)?;
-    let doc = o.plain.first().cloned().unwrap_or_default();
-    let vars = zeroize::Zeroizing::new(flatten_env(&doc, &a.file)?);
-    let mut c = command_for(&a.command);
+    // Later files override earlier ones; --verbose says where each variable came from.
+    let mut vars: zeroize::Zeroizing<Vec<(String, String)>> = zeroize::Zeroizing::new(Vec::new());
+    for file in &files {
+        let fmt = pick_format(a.input_type.as_deref(), file)?;
+        let bytes = read_input(file)?;
+        let o = open(&bytes, fmt, file, &ids, a.ignore_mac)?;
+        let doc = o.plain.first().cloned().unwrap_or_default();
+        for (k, v) in flatten_env(&doc, file)? {
+            g.verbose(format!("{k} from {file}"));
+            vars.retain(|(x, _)| x != &k);
+            vars.push((k, v));
+        }
+    }
+    let mut c = command_for(command);
     if a.pristine {
         c.env_clear();
     }
     for (k, v) in vars.iter() {
         c.env(k, v);
     }
-    drop(o);
     wait(c)
 }
 
