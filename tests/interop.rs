@@ -746,3 +746,22 @@ fn missing_file_is_exit_100() {
     assert_eq!(fx.spx(&["decrypt", "nope.yaml"]).status.code(), Some(100));
     assert_eq!(fx.sops(&["decrypt", "nope.yaml"]).status.code(), Some(100));
 }
+
+#[test]
+fn decrypt_several_files_at_once() {
+    let fx = Fx::new();
+    for (n, t) in [("a", "x: 1\n"), ("b", "why: two\n")] {
+        fx.write(&format!("{n}.plain.yaml"), t);
+        let enc = fx.spx_ok(&["encrypt", "--age", &fx.public, &format!("{n}.plain.yaml")]);
+        std::fs::write(fx.path(&format!("{n}.yaml")), enc).unwrap();
+    }
+    assert_eq!(
+        fx.spx_ok(&["decrypt", "a.yaml", "b.yaml"]),
+        b"x: 1\n---\nwhy: two\n"
+    );
+    // One bad file fails the command with its name.
+    fx.write("c.yaml", "plain: file\n");
+    let o = fx.spx(&["decrypt", "a.yaml", "c.yaml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("c.yaml"));
+}

@@ -6,7 +6,7 @@ use crate::keys::Identities;
 use crate::store;
 use std::path::{Path, PathBuf};
 
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Debug, Default, Clone)]
 #[command(
     after_help = "Examples:\n  spx decrypt secrets/shared.sops.yaml\n  spx decrypt --extract '[\"smtp\"][\"password\"]' secrets/shared.sops.yaml"
 )]
@@ -36,11 +36,66 @@ pub struct DecryptArgs {
     /// Use this name to pick the store (for stdin)
     #[arg(long, value_name = "NAME")]
     pub filename_override: Option<String>,
-    /// The sops file ('-' or /dev/stdin for standard input)
+    /// The sops file(s) ('-' or /dev/stdin for standard input); several files are printed one
+    /// after the other (YAML as separate documents)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    #[arg(skip)]
     pub file: String,
 }
 
 pub fn run(g: &Global, a: &DecryptArgs) -> Result<i32> {
+    if a.files.len() > 1 {
+        if a.output.is_some() {
+            return Err(Error::ConflictingParameters(
+                "--output takes one input file".into(),
+            ));
+        }
+        let mut all = Vec::new();
+        for (i, f) in a.files.iter().enumerate() {
+            let one = DecryptArgs {
+                files: vec![f.clone()],
+                file: f.clone(),
+                extract: a.extract.clone(),
+                in_place: a.in_place,
+                output: None,
+                input_type: a.input_type.clone(),
+                output_type: a.output_type.clone(),
+                mask: a.mask,
+                ignore_mac: a.ignore_mac,
+                filename_override: None,
+            };
+            let out = decrypt_one(g, &one)?;
+            if !a.in_place {
+                let yaml = pick_format(a.output_type.as_deref().or(a.input_type.as_deref()), f)?
+                    == crate::store::Format::Yaml;
+                if i > 0 && yaml && a.extract.is_none() {
+                    all.extend_from_slice(b"---\n");
+                }
+                all.extend_from_slice(&out);
+            }
+        }
+        if !a.in_place {
+            write_output(None, &all)?;
+        }
+        return Ok(0);
+    }
+    let mut one = a.clone();
+    one.file = a.files[0].clone();
+    let out = decrypt_one(g, &one)?;
+    let dest = if a.in_place {
+        Some(Path::new(&one.file).to_path_buf())
+    } else {
+        a.output.clone()
+    };
+    if dest.is_none() {
+        write_output(None, &out)?;
+    }
+    Ok(0)
+}
+
+/// Decrypt one file; writes it when in place or to --output, returns the plaintext bytes.
+fn decrypt_one(g: &Global, a: &DecryptArgs) -> Result<Vec<u8>> {
     if a.in_place && a.output.is_some() {
         return Err(Error::ConflictingParameters(
             "--in-place and --output cannot be used together".into(),
@@ -91,11 +146,11 @@ pub fn run(g: &Global, a: &DecryptArgs) -> Result<i32> {
         if !d.exists() {
             // A new plaintext file is private by default.
             crate::fsutil::atomic_write_mode(d, &out, 0o600)?;
-            return Ok(0);
+        } else {
+            write_output(Some(d), &out)?;
         }
     }
-    write_output(dest.as_deref(), &out)?;
-    Ok(0)
+    Ok(out)
 }
 
 /// `sha256:1a2b3c4d (str)`: enough to tell whether two values are equal, nothing more.
