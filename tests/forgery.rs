@@ -117,3 +117,24 @@ fn relabelled_type_is_caught_or_harmless() {
     assert_eq!(fx.spx_ok(&["decrypt", "r.yaml"]), b"port: \"587\"\n");
     assert_eq!(fx.sops_ok(&["decrypt", "r.yaml"]), b"port: \"587\"\n");
 }
+
+#[test]
+fn verify_decrypt_checks_files_without_printing_values() {
+    let fx = Fx::new();
+    let a = encrypted(&fx, "a.yaml", "secret: correct-horse\n");
+    let re = regex::Regex::new(r#"lastmodified: "(\d{4})"#).unwrap();
+    fx.write("bad.yaml", &re.replace(&a, r#"lastmodified: "1999"#));
+    let o = fx.spx(&["verify", "--decrypt", "a.yaml", "bad.yaml"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("a.yaml: ok: 1 values decrypt, MAC verified"),
+        "{out}"
+    );
+    assert!(
+        out.contains("bad.yaml: FAILED") && out.contains("MAC"),
+        "{out}"
+    );
+    assert!(!out.contains("correct-horse"));
+    assert!(fx.spx(&["verify", "--decrypt", "a.yaml"]).status.success());
+}

@@ -19,6 +19,10 @@ pub struct VerifyArgs {
     /// Check every blob of every commit reachable from HEAD, reporting the commit that added it.
     #[arg(long)]
     pub history: bool,
+    /// Instead of scanning: check that each given sops file parses, its metadata is complete, an
+    /// identity here opens it and its MAC holds — printing nothing secret.
+    #[arg(long, conflicts_with_all = ["staged", "all", "history"])]
+    pub decrypt: bool,
     /// Output format.
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "sarif"])]
     pub format: String,
@@ -29,6 +33,9 @@ pub struct VerifyArgs {
 
 /// Run the verifier: exit 0 when clean, 1 on findings, 2 on a usage error.
 pub fn run(args: &VerifyArgs) -> crate::Result<i32> {
+    if args.decrypt {
+        return check_decrypt(args);
+    }
     let scopes = [args.staged, args.all, args.history, !args.paths.is_empty()]
         .iter()
         .filter(|b| **b)
@@ -78,4 +85,34 @@ pub fn run(args: &VerifyArgs) -> crate::Result<i32> {
         eprintln!("{}", report::summary(&report, name));
     }
     Ok(if report.findings.is_empty() { 0 } else { 1 })
+}
+
+/// `spx verify --decrypt FILE…`: each file opens and its MAC holds. One line per file.
+fn check_decrypt(args: &VerifyArgs) -> crate::Result<i32> {
+    if args.paths.is_empty() {
+        eprintln!("spx verify --decrypt: name the sops file(s) to check");
+        return Ok(2);
+    }
+    let ids = crate::keys::Identities::discover();
+    let mut failed = 0;
+    for p in &args.paths {
+        let name = p.display().to_string();
+        let fmt = crate::store::Format::from_path(p);
+        let result = crate::commands::read_input(&name)
+            .and_then(|bytes| crate::commands::open(&bytes, fmt, &name, &ids, false));
+        match result {
+            Ok(o) => {
+                let values = crate::log::leaf_paths(&o.plain).len();
+                println!(
+                    "{name}: ok: {values} values decrypt, MAC verified, {} recipient(s)",
+                    o.file.metadata.all_recipients().len()
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                println!("{name}: FAILED: {e}");
+            }
+        }
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
 }
