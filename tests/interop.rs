@@ -765,3 +765,17 @@ fn decrypt_several_files_at_once() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("c.yaml"));
 }
+
+#[test]
+fn comments_between_items_of_nested_lists_keep_their_container() {
+    // Found by the yaml property test: a comment at the outer list's indentation after a
+    // nested block belongs to the outer list (sops puts it there).
+    for plain in [
+        "_:\n    - A:\n        - \"\"\n    # A\n    - \"\"\n",
+        "_:\n    - A:\n        - \"\"\n        # A\n    - \"\"\n",
+        "a:\n    b:\n        c: 1\n    # about d\n    d: 2\n",
+    ] {
+        sops_to_spx("c.yaml", plain, &[]);
+        spx_to_sops("c.yaml", plain, &[]);
+    }
+}

@@ -715,6 +715,23 @@ fn key_string(file: &str, v: Value, raw: &str) -> Result<String> {
 }
 
 /// Column of the `-` that starts a block sequence whose start event is at `p`.
+/// The column of the `-` that introduces the sequence item starting at `p` (strictly left of
+/// `p`, across spaces), or `p`'s own column when there is none on that line.
+fn item_dash(lines: &[&str], p: Pos) -> usize {
+    let Some(l) = lines.get(p.0) else { return p.1 };
+    let chars: Vec<char> = l.chars().collect();
+    let mut i = p.1.min(chars.len());
+    while i > 0 {
+        i -= 1;
+        match chars[i] {
+            '-' => return i,
+            ' ' => continue,
+            _ => break,
+        }
+    }
+    p.1
+}
+
 fn dash_col(lines: &[&str], p: Pos) -> usize {
     let Some(l) = lines.get(p.0) else { return p.1 };
     let chars: Vec<char> = l.chars().collect();
@@ -828,7 +845,21 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
             Event::MappingStart(anchor, _tag) | Event::SequenceStart(anchor, _tag) => {
                 let is_map = matches!(ev, Event::MappingStart(..));
                 let flow = span.end.index() > span.start.index();
-                b.gap(Next::Collection(start));
+                // As for scalars: in a block sequence the comments precede the item's `-`.
+                let in_block_seq = matches!(
+                    b.stack.last(),
+                    Some(Frame {
+                        kind: Kind::Seq { .. },
+                        flow: false,
+                        ..
+                    })
+                );
+                let tok = if in_block_seq {
+                    (start.0, item_dash(&src_lines, start))
+                } else {
+                    start
+                };
+                b.gap(Next::Collection(tok));
                 b.finalize_closing()?;
                 b.flush_deferred(Next::Collection(start));
                 let in_seq = matches!(
@@ -901,7 +932,22 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
                 let implicit_empty =
                     v.is_empty() && *style == ScalarStyle::Plain && tag.is_none() && *anchor == 0;
                 if !implicit_empty {
-                    b.gap(Next::Scalar(start));
+                    // In a block sequence the token that follows the comments is the item's
+                    // `-`, not the scalar after it (yaml.v3 attaches head comments there).
+                    let in_block_seq = matches!(
+                        b.stack.last(),
+                        Some(Frame {
+                            kind: Kind::Seq { .. },
+                            flow: false,
+                            ..
+                        })
+                    );
+                    let tok = if in_block_seq {
+                        (start.0, item_dash(&src_lines, start))
+                    } else {
+                        start
+                    };
+                    b.gap(Next::Scalar(tok));
                 }
                 b.finalize_closing()?;
                 b.flush_deferred(Next::Scalar(start));
