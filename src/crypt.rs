@@ -116,9 +116,48 @@ pub fn random_iv() -> [u8; 32] {
     iv
 }
 
+/// The data key's AES-256-GCM key schedule, built once per file rather than once per value
+/// (the expanded key is zeroized on drop with the `zeroize` feature of aes-gcm).
+pub struct Cipher {
+    c32: Aes256Gcm32,
+    key: DataKey,
+}
+
+impl Cipher {
+    pub fn new(key: &DataKey) -> Cipher {
+        Cipher {
+            c32: Aes256Gcm32::new(key.as_bytes().into()),
+            key: key.clone(),
+        }
+    }
+
+    pub fn encrypt(&self, plaintext: &[u8], iv: &[u8; 32], aad: &[u8], typ: &str) -> String {
+        seal_with(&self.c32, plaintext, iv, aad, typ)
+    }
+
+    pub fn decrypt(&self, enc: &str, aad: &[u8]) -> Result<Decrypted, CryptError> {
+        open_with(&self.c32, &self.key, enc, aad)
+    }
+}
+
 /// Encrypt `plaintext` (non-empty; sops never encrypts "") with the given IV and AAD.
 pub fn encrypt(key: &DataKey, plaintext: &[u8], iv: &[u8; 32], aad: &[u8], typ: &str) -> String {
-    let cipher = Aes256Gcm32::new(key.as_bytes().into());
+    seal_with(
+        &Aes256Gcm32::new(key.as_bytes().into()),
+        plaintext,
+        iv,
+        aad,
+        typ,
+    )
+}
+
+fn seal_with(
+    cipher: &Aes256Gcm32,
+    plaintext: &[u8],
+    iv: &[u8; 32],
+    aad: &[u8],
+    typ: &str,
+) -> String {
     let mut out = cipher
         .encrypt(
             Nonce::<U32>::from_slice(iv),
@@ -144,13 +183,22 @@ pub type Decrypted = (Zeroizing<Vec<u8>>, String, Option<[u8; 32]>);
 
 /// Decrypt an `ENC[…]` string.
 pub fn decrypt(key: &DataKey, enc: &str, aad: &[u8]) -> Result<Decrypted, CryptError> {
+    open_with(&Aes256Gcm32::new(key.as_bytes().into()), key, enc, aad)
+}
+
+fn open_with(
+    c32: &Aes256Gcm32,
+    key: &DataKey,
+    enc: &str,
+    aad: &[u8],
+) -> Result<Decrypted, CryptError> {
     let v = parse_enc(enc)?;
     let mut ct = Vec::with_capacity(v.data.len() + v.tag.len());
     ct.extend_from_slice(&v.data);
     ct.extend_from_slice(&v.tag);
     let payload = Payload { msg: &ct, aad };
     let pt = match v.iv.len() {
-        32 => Aes256Gcm32::new(key.as_bytes().into())
+        32 => c32
             .decrypt(Nonce::<U32>::from_slice(&v.iv), payload)
             .map_err(|_| CryptError::Auth)?,
         12 => Aes256Gcm12::new(key.as_bytes().into())

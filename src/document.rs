@@ -55,7 +55,7 @@ enum Mode<'a> {
 }
 
 struct Walker<'a> {
-    key: &'a DataKey,
+    key: crypt::Cipher,
     selection: Selection,
     mac_only_encrypted: bool,
     mac: Mac,
@@ -179,15 +179,14 @@ impl Walker<'_> {
                 let iv = cache
                     .and_then(|c| c.get(aad.as_bytes(), "comment", text.as_bytes()))
                     .unwrap_or_else(crypt::random_iv);
-                Ok(Some(crypt::encrypt(
-                    self.key,
+                Ok(Some(self.key.encrypt(
                     text.as_bytes(),
                     &iv,
                     aad.as_bytes(),
                     "comment",
                 )))
             }
-            Mode::Decrypt { cache } => match crypt::decrypt(self.key, text, aad.as_bytes()) {
+            Mode::Decrypt { cache } => match self.key.decrypt(text, aad.as_bytes()) {
                 Ok((pt, _typ, iv)) => {
                     let s = String::from_utf8_lossy(&pt).to_string();
                     if let (Some(c), Some(iv)) = (cache, iv) {
@@ -217,7 +216,7 @@ impl Walker<'_> {
                 let iv = cache
                     .and_then(|c| c.get(aad.as_bytes(), typ, &pt))
                     .unwrap_or_else(crypt::random_iv);
-                *v = Value::Str(crypt::encrypt(self.key, &pt, &iv, aad.as_bytes(), typ));
+                *v = Value::Str(self.key.encrypt(&pt, &iv, aad.as_bytes(), typ));
                 Ok(())
             }
             Mode::Decrypt { .. } => {
@@ -251,7 +250,9 @@ impl Walker<'_> {
             }
         };
         let aad = aad_of(path);
-        let (pt, typ, iv) = crypt::decrypt(self.key, &enc_text, aad.as_bytes())
+        let (pt, typ, iv) = self
+            .key
+            .decrypt(&enc_text, aad.as_bytes())
             .map_err(|e| self.value_error(path, e.to_string()))?;
         let new = parse_typed(&pt, &typ).map_err(|e| self.value_error(path, e))?;
         if let (Mode::Decrypt { cache: Some(c) }, Some(iv)) = (&mut self.mode, iv) {
@@ -323,7 +324,7 @@ pub fn encrypt_docs(
     file: &str,
 ) -> Result<String> {
     let mut w = Walker {
-        key,
+        key: crypt::Cipher::new(key),
         selection: md.effective_selection(),
         mac_only_encrypted: md.mac_only_encrypted,
         mac: Mac::new(md.mac_only_encrypted),
@@ -345,7 +346,7 @@ pub fn decrypt_docs(
     file: &str,
 ) -> Result<String> {
     let mut w = Walker {
-        key,
+        key: crypt::Cipher::new(key),
         selection: md.effective_selection(),
         mac_only_encrypted: md.mac_only_encrypted,
         mac: Mac::new(md.mac_only_encrypted),
@@ -590,6 +591,12 @@ impl SopsFile {
     }
 
     /// Emit with fresh metadata.
+    /// Emit, consuming the file (no copy of a large tree).
+    pub fn into_bytes(self, opts: &EmitOptions, file: &str) -> Result<Vec<u8>> {
+        let md = self.metadata.to_value(self.format);
+        store::emit_encrypted(self.format, self.docs, md, opts, file)
+    }
+
     pub fn emit(&self, opts: &EmitOptions, file: &str) -> Result<Vec<u8>> {
         store::emit_encrypted(
             self.format,

@@ -1,6 +1,6 @@
 //! `spx decrypt`: print (or write) the plaintext of one or more sops files.
 
-use super::{open, pick_format, read_input, write_output, Global};
+use super::{open_readonly, pick_format, read_input, write_output, Global};
 use crate::error::{code, Error, Result};
 use crate::keys::Identities;
 use crate::store;
@@ -117,7 +117,7 @@ fn decrypt_one(g: &Global, a: &DecryptArgs) -> Result<Vec<u8>> {
         .transpose()?;
     let bytes = read_input(&a.file)?;
     let ids = Identities::discover();
-    let mut opened = open(&bytes, in_fmt, &name, &ids, a.ignore_mac)?;
+    let mut opened = open_readonly(&bytes, in_fmt, &name, &ids, a.ignore_mac)?;
     if a.mask {
         for d in opened.plain.iter_mut() {
             mask_map(d);

@@ -100,7 +100,7 @@ pub fn edit(g: &Global, a: &EditArgs) -> Result<EditResult> {
         fmt,
         &a.file,
     )?;
-    let out = sealed.emit(&opts, &a.file)?;
+    let out = sealed.into_bytes(&opts, &a.file)?;
     let changes = crate::log::diff_documents(&before, &after);
     super::save_logged(g, path, &out, &changes, a.reason.as_deref())?;
     g.verbose(format!("{}: written", a.file));

@@ -118,20 +118,20 @@ pub fn run(g: &Global, a: &EncryptArgs) -> Result<i32> {
         a.selection_flag()?,
         a.shamir_threshold,
     )?;
-    let plain = docs.clone();
-    let sealed = seal(docs, &key, md, None, None, out_fmt, &name)?;
-    let out = sealed.emit(&g.emit_options(), &name)?;
     let dest = if a.in_place {
         Some(Path::new(&a.file).to_path_buf())
     } else {
         a.output.clone()
     };
+    // A new encrypted file in a repository: every key is logged as added.
+    let changes = match &dest {
+        Some(_) => crate::log::diff_documents(&[], &docs),
+        None => Vec::new(),
+    };
+    let sealed = seal(docs, &key, md, None, None, out_fmt, &name)?;
+    let out = sealed.into_bytes(&g.emit_options(), &name)?;
     match dest {
-        // A new encrypted file in a repository: every key is logged as added.
-        Some(d) => {
-            let changes = crate::log::diff_documents(&[], &plain);
-            super::save_logged(g, &d, &out, &changes, a.reason.as_deref())?;
-        }
+        Some(d) => super::save_logged(g, &d, &out, &changes, a.reason.as_deref())?,
         None => write_output(None, &out)?,
     }
     Ok(0)
@@ -197,7 +197,7 @@ fn update(
         tfmt,
         &tname,
     )?;
-    let out = sealed.emit(&g.emit_options(), &tname)?;
+    let out = sealed.into_bytes(&g.emit_options(), &tname)?;
     let changes = crate::log::diff_documents(&o.plain, &docs);
     super::save_logged(g, target, &out, &changes, a.reason.as_deref())?;
     Ok(0)

@@ -1,7 +1,7 @@
 //! `spx exec-env` and `spx exec-file`: run a command with the secrets in its environment or in
 //! a private temp file, never in its argv. The child's exit status becomes spx's.
 
-use super::{open, pick_format, read_input, Global};
+use super::{open_readonly, pick_format, read_input, Global};
 use crate::error::{Error, Result};
 use crate::fsutil::PrivateDir;
 use crate::keys::Identities;
@@ -164,7 +164,7 @@ pub fn run_env(g: &Global, a: &ExecEnvArgs) -> Result<i32> {
     for file in &files {
         let fmt = pick_format(a.input_type.as_deref(), file)?;
         let bytes = read_input(file)?;
-        let o = open(&bytes, fmt, file, &ids, a.ignore_mac)?;
+        let o = open_readonly(&bytes, fmt, file, &ids, a.ignore_mac)?;
         let doc = o.plain.first().cloned().unwrap_or_default();
         for (k, v) in flatten_env(&doc, file)? {
             g.verbose(format!("{k} from {file}"));
@@ -190,7 +190,7 @@ pub fn run_file(g: &Global, a: &ExecFileArgs) -> Result<i32> {
     };
     let bytes = read_input(&a.file)?;
     let ids = Identities::discover();
-    let o = open(&bytes, fmt, &a.file, &ids, a.ignore_mac)?;
+    let o = open_readonly(&bytes, fmt, &a.file, &ids, a.ignore_mac)?;
     let plain = zeroize::Zeroizing::new(store::emit_plain(
         out_fmt,
         &o.plain,

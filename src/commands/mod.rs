@@ -137,7 +137,8 @@ pub struct Opened {
     pub cache: IvCache,
 }
 
-/// Load and decrypt a sops file (MAC verified unless `ignore_mac`).
+/// Load and decrypt a sops file (MAC verified unless `ignore_mac`), remembering each value's IV
+/// so that a later save keeps the ciphertext of unchanged values.
 pub fn open(
     bytes: &[u8],
     format: Format,
@@ -145,10 +146,33 @@ pub fn open(
     ids: &Identities,
     ignore_mac: bool,
 ) -> Result<Opened> {
+    open_inner(bytes, format, name, ids, ignore_mac, true)
+}
+
+/// Like `open`, for commands that only read (decrypt, exec-env): no IV bookkeeping.
+pub fn open_readonly(
+    bytes: &[u8],
+    format: Format,
+    name: &str,
+    ids: &Identities,
+    ignore_mac: bool,
+) -> Result<Opened> {
+    open_inner(bytes, format, name, ids, ignore_mac, false)
+}
+
+fn open_inner(
+    bytes: &[u8],
+    format: Format,
+    name: &str,
+    ids: &Identities,
+    ignore_mac: bool,
+    keep_ivs: bool,
+) -> Result<Opened> {
     fsutil::disable_core_dumps();
     let mut file = SopsFile::parse(bytes, format, name)?;
     let mut cache = IvCache::default();
-    let (plain, key) = file.decrypt_in_place(ids, ignore_mac, Some(&mut cache), name)?;
+    let (plain, key) =
+        file.decrypt_in_place(ids, ignore_mac, keep_ivs.then_some(&mut cache), name)?;
     Ok(Opened {
         file,
         plain,

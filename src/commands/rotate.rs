@@ -110,7 +110,7 @@ pub fn rotate(g: &Global, a: &RotateArgs) -> Result<Rotated> {
     let after_recipients = md.all_recipients();
     // A new key: no IV is reused.
     let sealed = seal(o.plain.clone(), &key, md, None, None, fmt, &a.file)?;
-    let out = sealed.emit(&g.emit_options(), &a.file)?;
+    let out = sealed.into_bytes(&g.emit_options(), &a.file)?;
     if a.in_place {
         let mut changes = vec![crate::log::Change {
             key: crate::log::WHOLE_FILE_KEY.into(),

@@ -124,7 +124,7 @@ pub fn modify(
         fmt,
         file,
     )?;
-    let out = sealed.emit(&g.emit_options(), file)?;
+    let out = sealed.into_bytes(&g.emit_options(), file)?;
     let changes = crate::log::diff_documents(&o.plain, &after);
     super::save_logged(g, p, &out, &changes, reason)?;
     Ok(Some(Change {

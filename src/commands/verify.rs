@@ -99,7 +99,7 @@ fn check_decrypt(args: &VerifyArgs) -> crate::Result<i32> {
         let name = p.display().to_string();
         let fmt = crate::store::Format::from_path(p);
         let result = crate::commands::read_input(&name)
-            .and_then(|bytes| crate::commands::open(&bytes, fmt, &name, &ids, false));
+            .and_then(|bytes| crate::commands::open_readonly(&bytes, fmt, &name, &ids, false));
         match result {
             Ok(o) => {
                 let values = crate::log::leaf_paths(&o.plain).len();

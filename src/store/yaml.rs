@@ -7,6 +7,7 @@
 //!   (`parse`).
 //! * `emit` writes documents back byte for byte as sops 3.11 does (`emit`).
 mod emit;
+mod fast;
 mod parse;
 mod scalar;
 
@@ -15,7 +16,26 @@ use crate::tree::{Document, Value};
 
 /// Parse a YAML stream: one `Document` per YAML document.
 pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
+    if let Ok(src) = std::str::from_utf8(bytes) {
+        if !src.starts_with('\u{feff}') {
+            if let Some(r) = fast::try_parse(src, file) {
+                return r;
+            }
+        }
+    }
     parse::parse(bytes, file)
+}
+
+/// The full parser alone (no fast path): for the differential test that holds the two equal.
+#[doc(hidden)]
+pub fn parse_full(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
+    parse::parse(bytes, file)
+}
+
+/// Whether the fast path accepts this text (for tests and benchmarks).
+#[doc(hidden)]
+pub fn fast_path_accepts(src: &str) -> bool {
+    fast::try_parse(src, "-").is_some()
 }
 
 /// Emit documents separated by `---`, with the given indentation (sops's default is 4).

@@ -1063,3 +1063,8 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
     }
     Ok(docs)
 }
+
+/// A plain scalar's value, typed exactly as the full parser types it (for the fast path).
+pub(super) fn plain_scalar(file: &str, v: &str, line: usize) -> Result<Value> {
+    scalar_value(file, v, ScalarStyle::Plain, None, line)
+}

@@ -529,6 +529,17 @@ pub fn string_style(s: &str, simple_key: bool) -> Style {
             return Style::Plain;
         }
     }
+    // Encrypted values (most of a sops file): `ENC[AES256_GCM,data:…]` has no space, no
+    // leading indicator and resolves to a string, so it is always plain.
+    if s.starts_with("ENC[AES256_GCM,")
+        && s.ends_with(']')
+        && s.bytes().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, b'+' | b'/' | b'=' | b',' | b':' | b'[' | b']' | b'_')
+        })
+    {
+        return Style::Plain;
+    }
     let can_plain = resolve(s) == Resolved::Str && !is_base60_float(s) && !is_old_bool(s);
     let requested = if s.contains('\n') {
         Style::Literal
