@@ -1,10 +1,11 @@
 //! The command-line surface: every subcommand and flag with its help text. No logic here.
 
 use crate::commands::{
-    completions::CompletionsArgs, completions::ManArgs, decrypt::DecryptArgs, edit::EditArgs,
-    encrypt::EncryptArgs, exec::ExecEnvArgs, exec::ExecFileArgs, filestatus::FilestatusArgs,
-    hook::HookArgs, keygen::KeygenArgs, log::LogArgs, rotate::RotateArgs, set::SetArgs,
-    set::UnsetArgs, updatekeys::UpdatekeysArgs, verify::VerifyArgs,
+    completions::CompletionsArgs, completions::ManArgs, decrypt::DecryptArgs, doctor::DoctorArgs,
+    edit::EditArgs, encrypt::EncryptArgs, exec::ExecEnvArgs, exec::ExecFileArgs,
+    filestatus::FilestatusArgs, hook::HookArgs, init::InitArgs, keygen::KeygenArgs, log::LogArgs,
+    recipients::RecipientsArgs, rotate::RotateArgs, set::SetArgs, set::UnsetArgs,
+    updatekeys::UpdatekeysArgs, verify::VerifyArgs,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -51,6 +52,12 @@ pub enum Command {
     Filestatus(FilestatusArgs),
     /// Create a new age identity and print its public key
     Keygen(KeygenArgs),
+    /// Set up a repository: identity, .sops.yaml, secrets/shared.sops.yaml, hook, log, .gitignore
+    Init(InitArgs),
+    /// List, add or remove named recipients (onboarding and offboarding)
+    Recipients(RecipientsArgs),
+    /// Check identities, permissions, .sops.yaml, recipient drift and unreadable files
+    Doctor(DoctorArgs),
     /// Read the rotation log; `log verify` checks it, `log stale` lists secrets due for rotation
     Log(LogArgs),
     /// Check files for plaintext secrets, incomplete sops files and recipient drift (pre-commit)
@@ -76,6 +83,9 @@ pub const SUBCOMMANDS: &[&str] = &[
     "exec-file",
     "filestatus",
     "keygen",
+    "init",
+    "recipients",
+    "doctor",
     "log",
     "verify",
     "hook",

@@ -16,6 +16,7 @@ pub mod log;
 pub mod metadata;
 pub mod path;
 pub mod shamir;
+pub mod sopsyaml_edit;
 pub mod store;
 pub mod tree;
 pub mod verify;

@@ -36,6 +36,16 @@ pub fn run(_g: &Global, a: &KeygenArgs) -> Result<i32> {
             path.display()
         )));
     }
+    let public = write_identity(&path)?;
+    eprintln!("spx: wrote a new age identity to {} (mode 0600). Back it up; give others only the public key:", path.display());
+    println!("{public}");
+    Ok(0)
+}
+
+/// Write a new X25519 identity to `path` (0600, parent created 0700, never overwriting);
+/// returns the public key.
+pub fn write_identity(path: &std::path::Path) -> Result<String> {
+    let path = path.to_path_buf();
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.exists() {
             std::fs::DirBuilder::new()
@@ -69,7 +79,5 @@ pub fn run(_g: &Global, a: &KeygenArgs) -> Result<i32> {
             path: path.clone(),
             source,
         })?;
-    eprintln!("spx: wrote a new age identity to {} (mode 0600). Back it up; give others only the public key:", path.display());
-    println!("{public}");
-    Ok(0)
+    Ok(public)
 }

@@ -3,13 +3,16 @@
 
 pub mod completions;
 pub mod decrypt;
+pub mod doctor;
 pub mod edit;
 pub mod encrypt;
 pub mod exec;
 pub mod filestatus;
 pub mod hook;
+pub mod init;
 pub mod keygen;
 pub mod log;
+pub mod recipients;
 pub mod rotate;
 pub mod set;
 pub mod updatekeys;
