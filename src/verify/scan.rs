@@ -142,32 +142,14 @@ fn staged(repo: &Repository) -> Result<Report> {
     let ctx = context(&read, &workdir, true, &mut findings)?;
 
     let head_tree = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
-    let mut dopts = DiffOptions::new();
-    dopts.include_typechange(true).ignore_submodules(true);
-    let diff = repo
-        .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut dopts))
-        .map_err(git_err)?;
     let mut items = Vec::new();
     let mut seen = HashSet::new();
-    for delta in diff.deltas() {
-        if !matches!(
-            delta.status(),
-            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
-        ) {
-            continue;
-        }
-        let file = delta.new_file();
-        if file.mode() == git2::FileMode::Commit {
-            continue;
-        }
-        let Some(path) = file.path().map(slash_path) else {
-            continue;
-        };
+    for (path, id) in staged_changes(repo, &workdir, head_tree.as_ref(), &index)? {
         seen.insert(path.clone());
         items.push(Item {
             path,
             commit: None,
-            content: Content::Blob(file.id()),
+            content: Content::Blob(id),
         });
     }
     // A changed `.sops.yaml` can make committed sops files drift: check every file its rules cover.
@@ -221,6 +203,80 @@ fn staged(repo: &Repository) -> Result<Report> {
     findings.extend(check_parallel(&ctx, items, Some(repo)));
     derived_env_files(repo, &index, &ctx, &mut findings);
     Ok(done(findings, files))
+}
+
+/// Added, modified, copied, renamed or type-changed paths in the index against HEAD, with their
+/// staged blob ids (submodules skipped). `git diff --cached --raw` uses the index's cache-tree
+/// to skip unchanged directories, which makes it several times faster than libgit2's
+/// tree-to-index diff on a large repository; libgit2 remains the fallback when git is absent.
+fn staged_changes(
+    repo: &Repository,
+    workdir: &Path,
+    head_tree: Option<&git2::Tree>,
+    index: &git2::Index,
+) -> Result<Vec<(String, Oid)>> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(workdir)
+        .args([
+            "diff",
+            "--cached",
+            "--raw",
+            "-z",
+            "--no-renames",
+            "--no-abbrev",
+            "--no-ext-diff",
+            "--ignore-submodules",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    if let Some(o) = out.ok().filter(|o| o.status.success()) {
+        let mut res = Vec::new();
+        let mut parts = o.stdout.split(|b| *b == 0);
+        while let Some(meta) = parts.next() {
+            if meta.is_empty() {
+                continue;
+            }
+            let Some(path) = parts.next() else { break };
+            // ":100644 100644 <old> <new> M"
+            let meta = String::from_utf8_lossy(meta);
+            let f: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
+            if f.len() < 5
+                || f[1] == "160000"
+                || !matches!(f[4].chars().next(), Some('A' | 'M' | 'C' | 'R' | 'T'))
+            {
+                continue;
+            }
+            let Ok(id) = Oid::from_str(f[3]) else {
+                continue;
+            };
+            res.push((String::from_utf8_lossy(path).into_owned(), id));
+        }
+        return Ok(res);
+    }
+    let mut dopts = DiffOptions::new();
+    dopts.include_typechange(true).ignore_submodules(true);
+    let diff = repo
+        .diff_tree_to_index(head_tree, Some(index), Some(&mut dopts))
+        .map_err(git_err)?;
+    let mut res = Vec::new();
+    for delta in diff.deltas() {
+        if !matches!(
+            delta.status(),
+            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+        ) {
+            continue;
+        }
+        let file = delta.new_file();
+        if file.mode() == git2::FileMode::Commit {
+            continue;
+        }
+        if let Some(path) = file.path().map(slash_path) {
+            res.push((path, file.id()));
+        }
+    }
+    Ok(res)
 }
 
 fn looks_like_sops_bytes(b: &[u8]) -> bool {
