@@ -132,10 +132,21 @@ fn context(
 
 fn staged(repo: &Repository) -> Result<Report> {
     let workdir = repo.workdir().expect("checked by open_repo").to_path_buf();
-    let index = repo.index().map_err(git_err)?;
+    // Loading the whole index (20,000 entries, SHA-1 checked) costs more than the rest of a
+    // staged scan: the few files read from the index are looked up in one `git ls-files`, and
+    // the index itself is loaded only when a rule needs it.
+    let index_cell: std::cell::OnceCell<Option<git2::Index>> = std::cell::OnceCell::new();
+    let index = || index_cell.get_or_init(|| repo.index().ok()).as_ref();
+    let known = staged_ids(
+        &workdir,
+        &[".sops.yaml", ".spx-allow", crate::log::DEFAULT_LOG_PATH],
+    );
     let from_index = |p: &str| -> Option<Vec<u8>> {
-        let entry = index.get_path(Path::new(p), 0)?;
-        repo.find_blob(entry.id).ok().map(|b| b.content().to_vec())
+        let id = match &known {
+            Some(m) if m.0.iter().any(|q| q == p) => *m.1.get(p)?,
+            _ => index()?.get_path(Path::new(p), 0)?.id,
+        };
+        repo.find_blob(id).ok().map(|b| b.content().to_vec())
     };
     let read = |p: &str| from_index(p).or_else(|| std::fs::read(workdir.join(p)).ok());
     let mut findings = Vec::new();
@@ -155,7 +166,7 @@ fn staged(repo: &Repository) -> Result<Report> {
     // A changed `.sops.yaml` can make committed sops files drift: check every file its rules cover.
     if seen.contains(".sops.yaml") {
         if let Some(policy) = &ctx.policy {
-            for entry in index.iter() {
+            for entry in index().into_iter().flat_map(|i| i.iter()) {
                 let path = String::from_utf8_lossy(&entry.path).into_owned();
                 if entry.mode == 0o160000 || seen.contains(&path) {
                     continue;
@@ -201,19 +212,57 @@ fn staged(repo: &Repository) -> Result<Report> {
     }));
     let files = items.len();
     findings.extend(check_parallel(&ctx, items, Some(repo)));
-    derived_env_files(repo, &index, &ctx, &mut findings);
+    if ctx
+        .policy
+        .as_ref()
+        .is_some_and(|p| !p.derived_env_files.is_empty())
+    {
+        if let Some(ix) = index() {
+            derived_env_files(repo, ix, &ctx, &mut findings);
+        }
+    }
     Ok(done(findings, files))
+}
+
+/// Blob ids of `paths` in the index, from one `git ls-files -s` (None when git is absent):
+/// (the paths asked about, path → id for those staged).
+#[allow(clippy::type_complexity)]
+fn staged_ids(
+    workdir: &Path,
+    paths: &[&str],
+) -> Option<(Vec<String>, std::collections::HashMap<String, Oid>)> {
+    let o = std::process::Command::new("git")
+        .arg("-C")
+        .arg(workdir)
+        .args(["ls-files", "-s", "-z", "--"])
+        .args(paths)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let mut m = std::collections::HashMap::new();
+    for rec in o.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        // "<mode> <oid> <stage>\t<path>"
+        let rec = String::from_utf8_lossy(rec);
+        let (meta, path) = rec.split_once('\t')?;
+        let f: Vec<&str> = meta.split(' ').collect();
+        if f.len() == 3 && f[2] == "0" {
+            m.insert(path.to_string(), Oid::from_str(f[1]).ok()?);
+        }
+    }
+    Some((paths.iter().map(|s| s.to_string()).collect(), m))
 }
 
 /// Added, modified, copied, renamed or type-changed paths in the index against HEAD, with their
 /// staged blob ids (submodules skipped). `git diff --cached --raw` uses the index's cache-tree
 /// to skip unchanged directories, which makes it several times faster than libgit2's
 /// tree-to-index diff on a large repository; libgit2 remains the fallback when git is absent.
-fn staged_changes(
+fn staged_changes<'i>(
     repo: &Repository,
     workdir: &Path,
     head_tree: Option<&git2::Tree>,
-    index: &git2::Index,
+    index: &dyn Fn() -> Option<&'i git2::Index>,
 ) -> Result<Vec<(String, Oid)>> {
     let out = std::process::Command::new("git")
         .arg("-C")
@@ -258,7 +307,7 @@ fn staged_changes(
     let mut dopts = DiffOptions::new();
     dopts.include_typechange(true).ignore_submodules(true);
     let diff = repo
-        .diff_tree_to_index(head_tree, Some(index), Some(&mut dopts))
+        .diff_tree_to_index(head_tree, index(), Some(&mut dopts))
         .map_err(git_err)?;
     let mut res = Vec::new();
     for delta in diff.deltas() {
