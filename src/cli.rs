@@ -10,12 +10,51 @@ use crate::commands::{
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `spx --help`, with the commands grouped by what they are for.
+const HELP_TEMPLATE: &str = "\
+{before-help}{about-with-newline}
+{usage-heading} {usage}
+
+Secrets:
+  edit         Open a decrypted copy in $EDITOR, re-encrypt on save (also: spx FILE)
+  encrypt      Encrypt a plaintext file for its creation rule's recipients (or --age / -R)
+  decrypt      Decrypt to stdout or a file; --extract one value; --mask for reviews
+  set          Set one value (JSON) at a path, e.g. '[\"smtp\"][\"password\"]'
+  unset        Remove the key or list item at a path
+  rotate       New data key, every value re-encrypted; --add-age / --rm-age
+  exec-env     Run a command with the secrets in its environment
+  exec-file    Run a command with the secrets in a private temporary file
+  filestatus   Tell whether a file is sops-encrypted
+
+Keys:
+  init         Set up a repository: identity, .sops.yaml, shared secrets, hook, log, .gitignore
+  keygen       Create a new age identity and print its public key
+  recipients   List, add or remove named recipients (onboarding, offboarding)
+  updatekeys   Re-wrap each file's data key for the recipients its rule names now
+  doctor       Check identities, permissions, .sops.yaml, drift, unreadable files
+
+Verify:
+  verify       Find plaintext secrets, incomplete sops files, drift (--staged, --all, --history)
+  hook         Install the pre-commit hook (spx verify --staged)
+
+Log:
+  log          The rotation log; `log verify` checks it, `log stale` lists what is due
+
+Shell:
+  completions  Shell completions (bash, zsh, fish, elvish, powershell)
+  man          The man page
+
+Options:
+{options}{after-help}
+";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "spx",
     version,
     about = "Secrets in git, done right: a fast, sops-compatible editor, verifier and sync for age-encrypted files",
-    after_help = "Run `spx FILE` to edit a file, as with sops. Files stay readable and writable by sops 3.11."
+    after_help = "Run `spx FILE` to edit a file, as with sops. Files stay readable and writable by sops 3.11.\nEach command has examples in `spx COMMAND --help`; the operator guide is docs/secrets-management.md.",
+    help_template = HELP_TEMPLATE
 )]
 pub struct Cli {
     /// Use this .sops.yaml instead of searching from the current directory
