@@ -3,9 +3,10 @@
 use crate::commands::{
     completions::CompletionsArgs, completions::ManArgs, decrypt::DecryptArgs, doctor::DoctorArgs,
     edit::EditArgs, encrypt::EncryptArgs, exec::ExecEnvArgs, exec::ExecFileArgs,
-    filestatus::FilestatusArgs, hook::HookArgs, init::InitArgs, keygen::KeygenArgs, log::LogArgs,
-    recipients::RecipientsArgs, rotate::RotateArgs, set::SetArgs, set::UnsetArgs,
-    updatekeys::UpdatekeysArgs, verify::VerifyArgs,
+    filestatus::FilestatusArgs, git::DiffArgs, git::GitArgs, git::MergeArgs, git::MergeLogArgs,
+    hook::HookArgs, init::InitArgs, keygen::KeygenArgs, log::LogArgs, recipients::RecipientsArgs,
+    rotate::RotateArgs, set::SetArgs, set::UnsetArgs, updatekeys::UpdatekeysArgs,
+    verify::VerifyArgs,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -39,6 +40,12 @@ Verify:
 
 Log:
   log          The rotation log; `log verify` checks it, `log stale` lists what is due
+
+Git:
+  git          `spx git setup`: readable diffs and key-by-key merges of sops files
+  diff         Show a sops file key by key, values masked (git textconv driver)
+  merge        Three-way merge of sops files (git merge driver); --resolve FILE
+  merge-log    Merge rotation logs appended on both branches (git merge driver)
 
 Shell:
   completions  Shell completions (bash, zsh, fish, elvish, powershell)
@@ -103,6 +110,14 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Install the pre-commit hook that runs `spx verify --staged`
     Hook(HookArgs),
+    /// Show a sops file key by key with values masked (git textconv driver)
+    Diff(DiffArgs),
+    /// Three-way merge of sops files (git merge driver); --resolve FILE for conflicts
+    Merge(MergeArgs),
+    /// Merge rotation logs appended on both sides (git merge driver)
+    MergeLog(MergeLogArgs),
+    /// Git integration: `spx git setup` installs the diff and merge drivers
+    Git(GitArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -130,5 +145,9 @@ pub const SUBCOMMANDS: &[&str] = &[
     "hook",
     "completions",
     "man",
+    "diff",
+    "merge",
+    "merge-log",
+    "git",
     "help",
 ];

@@ -11,6 +11,7 @@ pub mod document;
 pub mod edit;
 pub mod error;
 pub mod fsutil;
+pub mod gitdriver;
 pub mod keys;
 pub mod log;
 pub mod metadata;

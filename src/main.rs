@@ -35,6 +35,10 @@ fn main() {
         Command::Log(a) => commands::log::run(&g, a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Hook(a) => commands::hook::run(a),
+        Command::Diff(a) => commands::git::diff(&g, a),
+        Command::Merge(a) => commands::git::merge(&g, a),
+        Command::MergeLog(a) => commands::git::merge_log(&g, a),
+        Command::Git(a) => commands::git::git(&g, a),
         Command::Completions(a) => commands::completions::completions(a),
         Command::Man(a) => commands::completions::man(a),
     };

@@ -8,6 +8,7 @@ pub mod edit;
 pub mod encrypt;
 pub mod exec;
 pub mod filestatus;
+pub mod git;
 pub mod hook;
 pub mod init;
 pub mod keygen;

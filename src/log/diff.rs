@@ -37,6 +37,9 @@ pub enum Action {
         added: Vec<String>,
         removed: Vec<String>,
     },
+    /// An action as read from an existing row (kept verbatim when rows are re-chained, e.g. by
+    /// the log merge driver).
+    Recorded(String),
 }
 
 impl Action {
@@ -47,6 +50,7 @@ impl Action {
             Action::Changed => "changed".into(),
             Action::Removed => "removed".into(),
             Action::DataKeyRotated => "data key rotated".into(),
+            Action::Recorded(text) => text.clone(),
             Action::RecipientsChanged { added, removed } => {
                 let mut parts: Vec<String> = added.iter().map(|r| format!("+{r}")).collect();
                 parts.extend(removed.iter().map(|r| format!("-{r}")));
