@@ -5,8 +5,8 @@ use crate::commands::{
     edit::EditArgs, encrypt::EncryptArgs, exec::ExecEnvArgs, exec::ExecFileArgs,
     filestatus::FilestatusArgs, git::DiffArgs, git::GitArgs, git::MergeArgs, git::MergeLogArgs,
     hook::HookArgs, init::InitArgs, keygen::KeygenArgs, log::LogArgs, recipients::RecipientsArgs,
-    rotate::RotateArgs, set::SetArgs, set::UnsetArgs, updatekeys::UpdatekeysArgs,
-    verify::VerifyArgs,
+    rotate::RotateArgs, set::SetArgs, set::UnsetArgs, status::StatusArgs,
+    updatekeys::UpdatekeysArgs, verify::VerifyArgs,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -33,6 +33,7 @@ Keys:
   recipients   List, add or remove named recipients (onboarding, offboarding)
   updatekeys   Re-wrap each file's data key for the recipients its rule names now
   doctor       Check identities, permissions, .sops.yaml, drift, unreadable files
+  status       Who can open what: recipients, your identity, drift, last change per key
 
 Verify:
   verify       Find plaintext secrets, incomplete sops files, drift (--staged, --all, --history)
@@ -104,6 +105,8 @@ pub enum Command {
     Recipients(RecipientsArgs),
     /// Check identities, permissions, .sops.yaml, recipient drift and unreadable files
     Doctor(DoctorArgs),
+    /// Who can open what: recipients (named), your identity, drift, last change of each key
+    Status(StatusArgs),
     /// Read the rotation log; `log verify` checks it, `log stale` lists secrets due for rotation
     Log(LogArgs),
     /// Check files for plaintext secrets, incomplete sops files and recipient drift (pre-commit)
@@ -140,6 +143,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "init",
     "recipients",
     "doctor",
+    "status",
     "log",
     "verify",
     "hook",

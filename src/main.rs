@@ -32,6 +32,7 @@ fn main() {
         Command::Init(a) => commands::init::run(&g, a),
         Command::Recipients(a) => commands::recipients::run(&g, a),
         Command::Doctor(a) => commands::doctor::run(&g, a),
+        Command::Status(a) => commands::status::run(&g, a),
         Command::Log(a) => commands::log::run(&g, a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Hook(a) => commands::hook::run(a),

@@ -18,6 +18,7 @@ const SUBCOMMANDS: &[&str] = &[
     "init",
     "recipients",
     "doctor",
+    "status",
     "diff",
     "merge",
     "merge-log",

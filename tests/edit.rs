@@ -655,3 +655,46 @@ fn exec_env_with_several_files_later_ones_override() {
         "{err}"
     );
 }
+
+#[test]
+fn vim_is_started_without_swap_backup_or_undo_files() {
+    let fx = Fx::new();
+    sops_file(&fx);
+    let bin = fx.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // A fake vim: records its arguments, then edits the file (the last argument).
+    let fake = bin.join("vim");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > {}/vim-args\nfor f; do :; done\nsed -i 's/old-password/new-password/' \"$f\"\n", fx.dir.path().display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let o = fx
+        .spx_cmd(&["-v", "edit", "s.yaml"])
+        .env("PATH", &path)
+        .env("EDITOR", "vim")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let args = fx.read("vim-args");
+    for want in [
+        "-n",
+        "-i",
+        "NONE",
+        "set nobackup nowritebackup noundofile noswapfile",
+    ] {
+        assert!(
+            args.lines().any(|l| l == want),
+            "vim did not get {want:?}: {args}"
+        );
+    }
+    // --verbose says where the plaintext lives.
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("plaintext is in"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

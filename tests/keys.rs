@@ -197,3 +197,39 @@ fn doctor_reports_drift_and_unreadable_files() {
     assert!(out.contains("no identity can decrypt"), "{out}");
     assert!(!out.contains("AGE-SECRET-KEY"), "secret printed");
 }
+
+#[test]
+fn status_reports_recipients_identity_drift_and_last_change() {
+    let fx = repo();
+    fx.spx_ok(&["init"]);
+    let out = String::from_utf8(fx.spx_ok(&["status"])).unwrap();
+    assert!(
+        out.contains("secrets/shared.sops.yaml: encrypted, 1 recipient(s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("recipient alice-admin") && out.contains("opens with your identity"),
+        "{out}"
+    );
+    assert!(
+        out.contains("example_service.api_key: last changed 20"),
+        "{out}"
+    );
+    let (_k, other) = keygen(&fx.path("other.txt"));
+    fx.write("secrets/x.sops.yaml", "a: 1\n");
+    fx.spx_ok(&["encrypt", "--age", &other, "-i", "secrets/x.sops.yaml"]);
+    let json = String::from_utf8(fx.spx_ok(&["status", "--format", "json"])).unwrap();
+    assert!(
+        json.starts_with('[')
+            && json.contains("\"drift\":true")
+            && json.contains("\"opened_by\":null"),
+        "{json}"
+    );
+    assert!(
+        json.contains(&format!(
+            "\"recipient\":\"{}\",\"name\":\"alice-admin\"",
+            fx.public
+        )),
+        "{json}"
+    );
+}

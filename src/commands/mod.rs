@@ -16,6 +16,7 @@ pub mod log;
 pub mod recipients;
 pub mod rotate;
 pub mod set;
+pub mod status;
 pub mod updatekeys;
 pub mod verify;
 
