@@ -779,3 +779,37 @@ fn comments_between_items_of_nested_lists_keep_their_container() {
         spx_to_sops("c.yaml", plain, &[]);
     }
 }
+
+#[test]
+fn inline_encrypted_comments_as_newer_sops_writes_them_are_read_and_kept() {
+    // sops 3.13 writes `key: ENC[…] #ENC[…,type:comment]` (inline). Only 3.11 is installable
+    // here, so the layout is made from a 3.11 file by moving each comment onto the next line.
+    let fx = Fx::new();
+    fx.write(
+        "p.yaml",
+        "smtp:\n    # relay host\n    host: smtp.example\n    port: 587\n",
+    );
+    let enc = String::from_utf8(fx.sops_ok(&["encrypt", "--age", &fx.public, "p.yaml"])).unwrap();
+    let mut lines: Vec<String> = enc.lines().map(String::from).collect();
+    let ci = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("#ENC["))
+        .unwrap();
+    let comment = lines.remove(ci);
+    lines[ci] = format!("{} {}", lines[ci], comment.trim_start());
+    fx.write("new.yaml", &(lines.join("\n") + "\n"));
+    assert_eq!(
+        fx.spx_ok(&["decrypt", "new.yaml"]),
+        b"smtp:\n    # relay host\n    host: smtp.example\n    port: 587\n"
+    );
+    // An edit writes the 3.11 layout (comment on its own line), which sops 3.11 reads.
+    fx.spx_ok(&["set", "new.yaml", r#"["smtp"]["port"]"#, "2525"]);
+    assert!(fx
+        .read("new.yaml")
+        .lines()
+        .any(|l| l.trim_start().starts_with("#ENC[")));
+    assert_eq!(
+        fx.sops_ok(&["decrypt", "new.yaml"]),
+        b"smtp:\n    # relay host\n    host: smtp.example\n    port: 2525\n"
+    );
+}
