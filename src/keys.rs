@@ -14,12 +14,85 @@ use zeroize::Zeroizing;
 pub enum Recipient {
     X25519(age::x25519::Recipient),
     Ssh(age::ssh::Recipient),
+    /// `age1NAME1…`: handled by the `age-plugin-NAME` binary on PATH (YubiKey, Secure Enclave…).
+    Plugin(age::plugin::Recipient),
+}
+
+/// Terminal interaction for plugins and passphrase-protected identities: messages on stderr,
+/// answers and passphrases read from the controlling terminal (never from stdin, which may
+/// carry data), nothing when there is no terminal.
+#[derive(Clone, Copy, Debug)]
+pub struct UiCallbacks;
+
+fn tty_line(prompt: &str, echo: bool) -> Option<String> {
+    use std::io::{BufRead, Write};
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    let _ = write!(tty, "{prompt}");
+    let _ = tty.flush();
+    use std::os::unix::io::AsRawFd;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios calls on an open terminal descriptor; the old settings are restored.
+    let mut old: libc::termios = unsafe { std::mem::zeroed() };
+    let have = unsafe { libc::tcgetattr(fd, &mut old) } == 0;
+    if have && !echo {
+        let mut new = old;
+        new.c_lflag &= !libc::ECHO;
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &new) };
+    }
+    let mut line = String::new();
+    let r = std::io::BufReader::new(&tty).read_line(&mut line);
+    if have && !echo {
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &old) };
+        let _ = writeln!(tty);
+    }
+    r.ok()?;
+    Some(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+impl age::Callbacks for UiCallbacks {
+    fn display_message(&self, message: &str) {
+        eprintln!("spx: {message}");
+    }
+
+    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
+        let answer = tty_line(
+            &format!(
+                "{message} [{yes}{}]: ",
+                no.map(|n| format!("/{n}")).unwrap_or_default()
+            ),
+            true,
+        )?;
+        Some(
+            answer.is_empty()
+                || answer.eq_ignore_ascii_case(yes)
+                || answer.eq_ignore_ascii_case(&yes[..1]),
+        )
+    }
+
+    fn request_public_string(&self, description: &str) -> Option<String> {
+        tty_line(&format!("{description}: "), true)
+    }
+
+    fn request_passphrase(&self, description: &str) -> Option<age::secrecy::SecretString> {
+        tty_line(&format!("{description}: "), false).map(age::secrecy::SecretString::from)
+    }
 }
 
 impl Recipient {
     pub fn parse(s: &str) -> Result<Recipient> {
         let s = s.trim();
-        if s.starts_with("age1") {
+        // An X25519 key's bech32 data has no `1`; a second `1` means `age1NAME1…`, a plugin.
+        if s.starts_with("age1") && s[4..].contains('1') {
+            age::plugin::Recipient::from_str(s)
+                .map(Recipient::Plugin)
+                .map_err(|e| {
+                    Error::Recipient(format!("invalid age plugin recipient {}: {e}", short(s)))
+                })
+        } else if s.starts_with("age1") {
             age::x25519::Recipient::from_str(s).map(Recipient::X25519).map_err(|e| {
                 Error::Recipient(format!(
                     "invalid age recipient {s:?}: {e}. An age public key looks like age1… (from `age-keygen -y` or `spx keygen`)."
@@ -40,16 +113,26 @@ impl Recipient {
         }
     }
 
-    fn as_dyn(&self) -> &dyn age::Recipient {
-        match self {
-            Recipient::X25519(r) => r,
-            Recipient::Ssh(r) => r,
-        }
-    }
-
     /// Encrypt `payload` to this recipient alone, ASCII-armored (sops's `enc`).
     pub fn wrap(&self, payload: &[u8]) -> Result<String> {
-        let enc = age::Encryptor::with_recipients(std::iter::once(self.as_dyn()))
+        let plugin;
+        let r: &dyn age::Recipient = match self {
+            Recipient::X25519(r) => r,
+            Recipient::Ssh(r) => r,
+            Recipient::Plugin(r) => {
+                plugin = age::plugin::RecipientPluginV1::new(
+                    r.plugin(),
+                    std::slice::from_ref(r),
+                    &[],
+                    UiCallbacks,
+                )
+                .map_err(|e| {
+                    Error::Recipient(format!("age plugin for {}: {e}", short(&r.to_string())))
+                })?;
+                &plugin
+            }
+        };
+        let enc = age::Encryptor::with_recipients(std::iter::once(r))
             .map_err(|e| Error::Recipient(format!("cannot encrypt the data key: {e}")))?;
         let mut out = Vec::with_capacity(400);
         let io = |e: std::io::Error| Error::Other(format!("cannot armor the data key: {e}"));
@@ -88,7 +171,7 @@ pub struct SourceReport {
 
 /// All identities found, and the report of every place looked at.
 pub struct Identities {
-    list: Vec<Box<dyn age::Identity + Send + Sync>>,
+    list: Vec<Box<dyn age::Identity>>,
     pub public_keys: Vec<String>,
     pub sources: Vec<SourceReport>,
 }
@@ -239,6 +322,36 @@ impl Identities {
     }
 
     fn add_text(&mut self, name: &str, text: &str) {
+        // A passphrase-protected identity file (age -p): decrypted on first use, with the
+        // passphrase read from the terminal.
+        let head = text.trim_start();
+        if head.starts_with("age-encryption.org/")
+            || head.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
+        {
+            let reader = ArmoredReader::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+            match age::encrypted::Identity::from_buffer(
+                reader,
+                Some(name.to_string()),
+                UiCallbacks,
+                Some(22),
+            ) {
+                Ok(Some(id)) => {
+                    self.list.push(Box::new(id));
+                    return self.report(
+                        name,
+                        "passphrase-protected identity file (asks on the terminal when used)"
+                            .into(),
+                    );
+                }
+                Ok(None) => {
+                    return self.report(
+                        name,
+                        "error: an age file that is not passphrase-encrypted".into(),
+                    )
+                }
+                Err(e) => return self.report(name, format!("error: encrypted identity file: {e}")),
+            }
+        }
         let mut count = 0;
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -260,13 +373,25 @@ impl Identities {
                     }
                 }
             } else if line.starts_with("AGE-PLUGIN-") {
-                return self.report(
-                    name,
-                    format!(
-                        "error: line {}: age plugin identities are not supported yet",
-                        i + 1
-                    ),
-                );
+                match age::plugin::Identity::from_str(line) {
+                    Ok(id) => match age::plugin::IdentityPluginV1::new(
+                        id.plugin(),
+                        std::slice::from_ref(&id),
+                        UiCallbacks,
+                    ) {
+                        Ok(p) => {
+                            self.list.push(Box::new(p));
+                            count += 1;
+                        }
+                        Err(e) => return self.report(name, format!("error: line {}: {e}", i + 1)),
+                    },
+                    Err(e) => {
+                        return self.report(
+                            name,
+                            format!("error: line {}: malformed plugin identity: {e}", i + 1),
+                        )
+                    }
+                }
             } else {
                 return self.report(
                     name,
