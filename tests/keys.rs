@@ -43,6 +43,9 @@ fn init_sets_everything_up_and_is_idempotent() {
         .starts_with(b"# Shared secrets"));
     assert!(fx.read(".gitignore").contains("!.env.example"));
     assert!(fx.path(".git/hooks/pre-commit").exists());
+    assert!(fx
+        .read(".gitattributes")
+        .contains("secrets/*.sops.* diff=spx merge=spx"));
     let before: Vec<String> = [
         ".sops.yaml",
         "secrets/shared.sops.yaml",

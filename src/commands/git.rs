@@ -292,69 +292,80 @@ pub fn git(_g: &Global, a: &GitArgs) -> Result<i32> {
                     "spx git setup works in a git repository".into(),
                 ));
             }
-            let ga = root.join(".gitattributes");
-            let cur = std::fs::read_to_string(&ga).unwrap_or_default();
-            let missing: Vec<&str> = ATTRS
-                .iter()
-                .copied()
-                .filter(|l| !cur.lines().any(|c| c.trim() == *l))
-                .collect();
-            if !missing.is_empty() {
-                let mut t = cur.clone();
-                if !t.is_empty() && !t.ends_with('\n') {
-                    t.push('\n');
-                }
-                t.push_str(
-                    "# spx: readable diffs and merges of sops files, and of the rotation log\n",
-                );
-                for l in &missing {
-                    t.push_str(l);
-                    t.push('\n');
-                }
-                crate::fsutil::atomic_write(&ga, t.as_bytes())?;
-                println!("wrote to .gitattributes: {}", missing.join("; "));
+            let done = setup(&root)?;
+            if done.is_empty() {
+                println!("spx git setup: already set up; nothing changed");
             } else {
-                println!(".gitattributes: already set up");
-            }
-            for (k, v) in [
-                ("diff.spx.textconv", "spx diff"),
-                ("diff.spx.cachetextconv", "false"),
-                (
-                    "merge.spx.name",
-                    "spx: three-way merge of decrypted sops files",
-                ),
-                ("merge.spx.driver", "spx merge %O %A %B %P"),
-                (
-                    "merge.spx-log.name",
-                    "spx: merge of the append-only rotation log",
-                ),
-                ("merge.spx-log.driver", "spx merge-log %O %A %B"),
-            ] {
-                let cur = Command::new("git")
-                    .arg("-C")
-                    .arg(&root)
-                    .args(["config", "--local", "--get", k])
-                    .output()
-                    .ok();
-                let same = cur
-                    .as_ref()
-                    .is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == v);
-                if same {
-                    continue;
+                for d in done {
+                    println!("{d}");
                 }
-                let o = Command::new("git")
-                    .arg("-C")
-                    .arg(&root)
-                    .args(["config", "--local", k, v])
-                    .output()
-                    .map_err(|e| Error::Other(format!("git config: {e}")))?;
-                if !o.status.success() {
-                    return Err(Error::Other(format!("git config {k} failed")));
-                }
-                println!("git config {k} = {v}");
+                println!("git diff now shows sops files key by key (values masked); git merge merges them key by key.");
             }
-            println!("git diff now shows sops files key by key (values masked); git merge merges them key by key.");
             Ok(0)
         }
     }
+}
+
+/// Write the `.gitattributes` lines and the local git config for the drivers; returns what
+/// was changed (empty when everything was already there).
+pub fn setup(root: &Path) -> Result<Vec<String>> {
+    let mut done = Vec::new();
+    let ga = root.join(".gitattributes");
+    let cur = std::fs::read_to_string(&ga).unwrap_or_default();
+    let missing: Vec<&str> = ATTRS
+        .iter()
+        .copied()
+        .filter(|l| !cur.lines().any(|c| c.trim() == *l))
+        .collect();
+    if !missing.is_empty() {
+        let mut t = cur.clone();
+        if !t.is_empty() && !t.ends_with('\n') {
+            t.push('\n');
+        }
+        t.push_str("# spx: readable diffs and merges of sops files, and of the rotation log\n");
+        for l in &missing {
+            t.push_str(l);
+            t.push('\n');
+        }
+        crate::fsutil::atomic_write(&ga, t.as_bytes())?;
+        done.push(format!("wrote to .gitattributes: {}", missing.join("; ")));
+    }
+    for (k, v) in [
+        ("diff.spx.textconv", "spx diff"),
+        ("diff.spx.cachetextconv", "false"),
+        (
+            "merge.spx.name",
+            "spx: three-way merge of decrypted sops files",
+        ),
+        ("merge.spx.driver", "spx merge %O %A %B %P"),
+        (
+            "merge.spx-log.name",
+            "spx: merge of the append-only rotation log",
+        ),
+        ("merge.spx-log.driver", "spx merge-log %O %A %B"),
+    ] {
+        let cur = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["config", "--local", "--get", k])
+            .output()
+            .ok();
+        if cur
+            .as_ref()
+            .is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == v)
+        {
+            continue;
+        }
+        let o = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["config", "--local", k, v])
+            .output()
+            .map_err(|e| Error::Other(format!("git config: {e}")))?;
+        if !o.status.success() {
+            return Err(Error::Other(format!("git config {k} failed")));
+        }
+        done.push(format!("git config {k} = {v}"));
+    }
+    Ok(done)
 }

@@ -142,6 +142,13 @@ pub fn run(g: &Global, _a: &InitArgs) -> Result<i32> {
         Err(e) => eprintln!("spx: pre-commit hook not installed: {e}"),
     }
 
+    // 4b. Git drivers: masked diffs and key-by-key merges.
+    match super::git::setup(&root) {
+        Ok(d) if d.is_empty() => had.push("git diff/merge drivers".into()),
+        Ok(_) => did.push("git diff/merge drivers (.gitattributes, local git config)".into()),
+        Err(e) => eprintln!("spx: git drivers not set up: {e}"),
+    }
+
     // 5. The rotation log.
     let log = root.join(crate::log::DEFAULT_LOG_PATH);
     if log.exists() {
