@@ -71,9 +71,11 @@ fn scalar_text(v: &Value, origin: &str) -> Result<Option<Zeroizing<String>>> {
         Value::Str(s) => s.clone(),
         Value::Bytes(b) => match std::str::from_utf8(b) {
             Ok(s) => s.to_string(),
-            Err(_) => return Err(Error::Config(format!(
+            Err(_) => {
+                return Err(Error::Config(format!(
                 "{origin}: the value is not UTF-8 text and cannot go into an environment variable"
-            ))),
+            )))
+            }
         },
         Value::Time(t) => t.0.clone(),
         Value::Map(_) | Value::List(_) | Value::Comment(_) => return Ok(None),
