@@ -534,6 +534,16 @@ fn failing_restart_restores_the_previous_file() {
     let t = repo.ssh_target("vps", &sshd, &["secrets/s.sops.yaml"]);
     repo.config(&t);
     let env = repo.remote("vps/.env");
+
+    // No file before and the restart fails: the new file is taken away again.
+    std::fs::write(repo.remote("vps.fail"), "").unwrap();
+    let o = repo.spx(Some(&sshd), &["sync"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(20), "{out}");
+    assert!(out.contains("new .env was removed"), "{out}");
+    assert!(!env.exists());
+    std::fs::remove_file(repo.remote("vps.fail")).unwrap();
+
     let o = repo.spx(Some(&sshd), &["sync"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let good = std::fs::read(&env).unwrap();
@@ -560,7 +570,7 @@ fn failing_restart_restores_the_previous_file() {
         std::fs::metadata(&env).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    assert_eq!(repo.restarts("vps"), 2);
+    assert_eq!(repo.restarts("vps"), 3);
 
     // Once the service is fixed, the next sync applies the change.
     std::fs::remove_file(repo.remote("vps.fail")).unwrap();

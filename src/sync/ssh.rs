@@ -669,19 +669,44 @@ fn apply(
         }
         let _ = f.fsync();
     }
+    // One command does the swap, the restart and, if the restart fails, the restore: one
+    // round of session setup on the host instead of three. Markers on their own lines say how
+    // far it got; the restart's own output is what lies between them.
     let f = sh_quote(&s.env_file);
     let t = sh_quote(&tmp);
-    let swap = format!(
-        "set -e; f={f}; t={t}; trap 'rm -f \"$t\"' EXIT; chmod 600 \"$t\"; \
-         if [ -e \"$f\" ]; then ln -f \"$f\" \"$f.bak\" 2>/dev/null || cp -p \"$f\" \"$f.bak\"; fi; \
-         mv -f \"$t\" \"$f\""
+    let mut script = format!(
+        "f={f}; t={t}; trap 'rm -f \"$t\"' EXIT\n\
+         chmod 600 \"$t\" && {{ if [ -e \"$f\" ]; then ln -f \"$f\" \"$f.bak\" 2>/dev/null || cp -p \"$f\" \"$f.bak\"; fi; }} && mv -f \"$t\" \"$f\" || {{ echo '{SWAP_FAILED}'; exit 1; }}\n\
+         echo '{SWAPPED}'\n"
     );
-    let (code, out) = exec(sess, &swap).map_err(|e| format!("{addr}: {e}"))?;
-    if code != 0 {
+    if let Some(restart) = &s.restart {
+        let restore = if had_previous {
+            "{ ln -f \"$f.bak\" \"$f.spx-restore\" 2>/dev/null || cp -p \"$f.bak\" \"$f.spx-restore\"; } && mv -f \"$f.spx-restore\" \"$f\""
+        } else {
+            "rm -f \"$f\""
+        };
+        script.push_str(&format!(
+            "${{SHELL:-/bin/sh}} -c {}\nrc=$?\necho \"{RESTART}$rc\"\n\
+             if [ \"$rc\" -ne 0 ]; then {restore} && echo '{RESTORED}' || echo '{RESTORE_FAILED}'; fi\n",
+            sh_quote(restart)
+        ));
+    }
+    script.push_str("exit 0\n");
+    sess.set_timeout(RESTART_TIMEOUT_MS);
+    let result = exec(sess, &script);
+    sess.set_timeout(IO_TIMEOUT_MS);
+    let (_, out) = result.map_err(|e| {
+        format!(
+            "{addr}: {e}; the state of {} is unknown: run `spx sync --check`",
+            s.env_file
+        )
+    })?;
+    let outcome = Outcome::parse(&out);
+    if !outcome.swapped {
         return Err(format!(
-            "{addr}: could not put {} in place (exit {code}): {}",
+            "{addr}: could not put {} in place: {}",
             s.env_file,
-            redact(&tail(&out, 3), vars)
+            redact(&tail(&outcome.output, 3), vars)
         ));
     }
     let mut lines = vec![if had_previous {
@@ -689,40 +714,66 @@ fn apply(
     } else {
         format!("wrote {}", s.env_file)
     }];
-    let Some(restart) = &s.restart else {
+    if s.restart.is_none() {
         return Ok(lines);
-    };
-    sess.set_timeout(RESTART_TIMEOUT_MS);
-    let result = exec(sess, restart);
-    sess.set_timeout(IO_TIMEOUT_MS);
-    let failure = match result {
-        Ok((0, _)) => {
+    }
+    let failure = match outcome.restart {
+        Some(0) => {
             lines.push("restart: ok".into());
             return Ok(lines);
         }
-        Ok((code, out)) => format!(
+        Some(code) => format!(
             "restart exited with status {code}: {}",
-            redact(&tail(&out, 5), vars)
+            redact(&tail(&outcome.output, 5), vars)
         ),
-        Err(e) => format!("restart could not run: {e}"),
+        None => "the restart did not report its status".to_string(),
     };
-    let restore = if had_previous {
-        format!(
-            "set -e; f={f}; ln -f \"$f.bak\" \"$f.spx-restore\" 2>/dev/null || cp -p \"$f.bak\" \"$f.spx-restore\"; mv -f \"$f.spx-restore\" \"$f\""
-        )
-    } else {
-        format!("rm -f {f}")
-    };
-    let restored = match exec(sess, &restore) {
-        Ok((0, _)) if had_previous => "the previous .env was restored".to_string(),
-        Ok((0, _)) => "the new .env was removed (there was none before)".to_string(),
-        Ok((code, out)) => format!(
-            "restoring the previous .env FAILED too (exit {code}: {})",
-            redact(&tail(&out, 3), vars)
-        ),
-        Err(e) => format!("restoring the previous .env FAILED too: {e}"),
+    let restored = match (outcome.restored, had_previous) {
+        (Some(true), true) => "the previous .env was restored",
+        (Some(true), false) => "the new .env was removed (there was none before)",
+        _ => "restoring the previous .env FAILED too: check the host",
     };
     Err(format!("{addr}: {failure}; {restored}"))
+}
+
+const SWAPPED: &str = "@spx:swapped";
+const SWAP_FAILED: &str = "@spx:swap-failed";
+const RESTART: &str = "@spx:restart=";
+const RESTORED: &str = "@spx:restored";
+const RESTORE_FAILED: &str = "@spx:restore-failed";
+
+/// What the apply script reported.
+#[derive(Debug, Default, PartialEq)]
+struct Outcome {
+    swapped: bool,
+    restart: Option<i32>,
+    restored: Option<bool>,
+    /// Everything else (the restart's output, or the swap's errors).
+    output: String,
+}
+
+impl Outcome {
+    fn parse(out: &str) -> Outcome {
+        let mut o = Outcome::default();
+        let mut rest = Vec::new();
+        for line in out.lines() {
+            if line == SWAPPED {
+                o.swapped = true;
+            } else if line == SWAP_FAILED {
+                o.swapped = false;
+            } else if let Some(code) = line.strip_prefix(RESTART).and_then(|c| c.parse().ok()) {
+                o.restart = Some(code);
+            } else if line == RESTORED {
+                o.restored = Some(true);
+            } else if line == RESTORE_FAILED {
+                o.restored = Some(false);
+            } else {
+                rest.push(line);
+            }
+        }
+        o.output = rest.join("\n");
+        o
+    }
 }
 
 #[cfg(test)]
@@ -755,6 +806,18 @@ mod tests {
         assert_eq!(c.known_hosts_name(), "[::1]:2200");
         assert!(SshTarget::new("u@h:x", PathBuf::new(), "/e".into(), None, "/k".into()).is_err());
         assert!(SshTarget::new("u@h", PathBuf::new(), "/e".into(), None, "rel".into()).is_err());
+    }
+
+    #[test]
+    fn apply_script_markers() {
+        let o =
+            Outcome::parse("@spx:swapped\nstarting\nfailed here\n@spx:restart=3\n@spx:restored\n");
+        assert!(o.swapped);
+        assert_eq!(o.restart, Some(3));
+        assert_eq!(o.restored, Some(true));
+        assert_eq!(o.output, "starting\nfailed here");
+        let o = Outcome::parse("mv: cannot move\n@spx:swap-failed\n");
+        assert!(!o.swapped && o.restart.is_none());
     }
 
     #[test]
