@@ -612,6 +612,23 @@ fn check_reports_missing_identity_drift_and_unreachable_with_distinct_codes() {
     let o = repo.spx(Some(&sshd), &["sync", "--check"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
+    // The key's contents in SPX_SSH_KEY, as CI passes it (without its final newline).
+    let contents = std::fs::read_to_string(&sshd.client_key).unwrap();
+    let o = repo
+        .fx
+        .spx_cmd(&["sync", "--check"])
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("SPX_SSH_KEY_FILE")
+        .env("SPX_SSH_KEY", contents.trim_end())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // No key at all: unreachable, with what to set.
+    let o = repo.spx(None, &["sync", "--check"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(20), "{out}");
+    assert!(out.contains("SPX_SSH_KEY_FILE"), "{out}");
+
     // Drift: exit 16+1, nothing written.
     repo.fx
         .sops_ok(&["set", "secrets/s.sops.yaml", "[\"k\"]", "\"v2-value\""]);
@@ -820,7 +837,7 @@ fn github_secrets_are_sealed_sent_once_and_pruned() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
         out.contains(&format!(
-            "~ DEPLOY_TOKEN  (not readable) -> sha256:{}",
+            "~ DEPLOY_TOKEN  (hidden) -> sha256:{}",
             common_fp("ghp-deploy-0002")
         )),
         "{out}"
@@ -959,14 +976,28 @@ fn targets_run_in_parallel_and_one_failure_does_not_stop_the_others() {
             .ssh_target("bad", &sshd, &["secrets/s.sops.yaml"])
             .replace("remote/bad/.env", "remote/missing-dir/.env"),
     );
+    // A target whose source this identity cannot open fails alone too.
+    let (_, other_pub) = common::keygen(&repo.fx.path("other-key.txt"));
+    repo.fx
+        .write("secrets/locked.sops.yaml", "k: locked-value\n");
+    repo.fx.sops_ok(&[
+        "encrypt",
+        "-i",
+        "--age",
+        &other_pub,
+        "secrets/locked.sops.yaml",
+    ]);
+    cfg.push_str(&repo.ssh_target("locked", &sshd, &["secrets/locked.sops.yaml"]));
     repo.config(&cfg);
     let o = repo.spx(Some(&sshd), &["sync", "--jobs", "3"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(20), "{out}");
     assert!(
-        out.contains("4 updated") && out.contains("1 failed"),
+        out.contains("4 updated") && out.contains("2 failed"),
         "{out}"
     );
+    assert!(out.contains("no identity can decrypt"), "{out}");
+    assert!(!repo.remote("locked/.env").exists());
     for i in 0..4 {
         assert_eq!(sh_read(&repo.remote(&format!("h{i}/.env")), "k"), "value-k");
     }

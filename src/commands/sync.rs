@@ -146,7 +146,10 @@ pub fn run(g: &Global, a: &SyncArgs) -> Result<i32> {
     };
 
     let ids = Identities::discover();
-    let decrypted = sync::Decrypted::open(&chosen, &ids)?;
+    let decrypted = sync::Decrypted::open(&chosen, &ids);
+    for e in decrypted.failures() {
+        eprintln!("spx: {e}");
+    }
     g.verbose(format!(
         "{} target(s), {} at a time",
         chosen.len(),

@@ -300,7 +300,8 @@ impl Change {
     fn line(&self) -> String {
         let fp = |f: &Option<String>| match f {
             Some(f) => format!("sha256:{f}"),
-            None => "(not readable)".to_string(),
+            // GitHub never shows a secret's value.
+            None => "(hidden)".to_string(),
         };
         match self {
             Change::Add { name, new } => format!("+ {name}  sha256:{new}"),
@@ -505,58 +506,68 @@ impl Report {
     }
 }
 
-/// Decrypted sources, shared by every target: each file is opened once.
+/// Decrypted sources, shared by every target: each file is opened once. A file that cannot be
+/// opened fails only the targets that use it.
 pub struct Decrypted {
-    docs: HashMap<PathBuf, Map>,
+    docs: HashMap<PathBuf, std::result::Result<Map, String>>,
+}
+
+fn open_source(label: &str, path: &Path, ids: &crate::keys::Identities) -> Result<Map> {
+    let fmt = crate::store::Format::from_path(path);
+    if fmt == crate::store::Format::Binary {
+        return Err(Error::Config(format!(
+            "{label}: a binary sops file has no keys to sync; use a YAML, JSON, dotenv or INI file"
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            Error::NotFound {
+                path: PathBuf::from(label),
+            }
+        } else {
+            Error::Read {
+                path: PathBuf::from(label),
+                source,
+            }
+        }
+    })?;
+    let o = crate::commands::open_readonly(&bytes, fmt, label, ids, false)?;
+    Ok(o.plain.into_iter().next().unwrap_or_default())
 }
 
 impl Decrypted {
     /// Open every source the targets name (each once).
-    pub fn open(targets: &[&Target], ids: &crate::keys::Identities) -> Result<Decrypted> {
+    pub fn open(targets: &[&Target], ids: &crate::keys::Identities) -> Decrypted {
         let mut docs = HashMap::new();
         for t in targets {
             for (label, path) in &t.sources {
-                if docs.contains_key(path) {
-                    continue;
+                if !docs.contains_key(path) {
+                    let doc = open_source(label, path, ids).map_err(|e| e.to_string());
+                    docs.insert(path.clone(), doc);
                 }
-                let fmt = crate::store::Format::from_path(path);
-                if fmt == crate::store::Format::Binary {
-                    return Err(Error::Config(format!(
-                        "{label}: target {}: a binary sops file has no keys to sync; use a YAML, JSON, dotenv or INI file",
-                        t.name
-                    )));
-                }
-                let bytes = std::fs::read(path).map_err(|source| {
-                    if source.kind() == std::io::ErrorKind::NotFound {
-                        Error::NotFound {
-                            path: PathBuf::from(label),
-                        }
-                    } else {
-                        Error::Read {
-                            path: PathBuf::from(label),
-                            source,
-                        }
-                    }
-                })?;
-                let o = crate::commands::open_readonly(&bytes, fmt, label, ids, false)?;
-                let doc = o.plain.into_iter().next().unwrap_or_default();
-                docs.insert(path.clone(), doc);
             }
         }
-        Ok(Decrypted { docs })
+        Decrypted { docs }
+    }
+
+    /// The sources that could not be opened, with why.
+    pub fn failures(&self) -> Vec<&str> {
+        self.docs
+            .values()
+            .filter_map(|d| d.as_ref().err().map(|e| e.as_str()))
+            .collect()
     }
 
     /// The variables a target should hold.
     pub fn render(&self, t: &Target) -> Result<Vec<Var>> {
-        let empty = Map::new();
-        let sources: Vec<render::Source<'_>> = t
-            .sources
-            .iter()
-            .map(|(label, path)| render::Source {
-                label,
-                doc: self.docs.get(path).unwrap_or(&empty),
-            })
-            .collect();
+        let mut sources = Vec::new();
+        for (label, path) in &t.sources {
+            match self.docs.get(path) {
+                Some(Ok(doc)) => sources.push(render::Source { label, doc }),
+                Some(Err(e)) => return Err(Error::Other(e.clone())),
+                None => return Err(Error::Other(format!("{label}: not opened"))),
+            }
+        }
         render::render(&sources, &t.shape, &t.name)
     }
 }
