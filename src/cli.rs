@@ -5,7 +5,7 @@ use crate::commands::{
     edit::EditArgs, encrypt::EncryptArgs, exec::ExecEnvArgs, exec::ExecFileArgs,
     filestatus::FilestatusArgs, git::DiffArgs, git::GitArgs, git::MergeArgs, git::MergeLogArgs,
     hook::HookArgs, init::InitArgs, keygen::KeygenArgs, log::LogArgs, recipients::RecipientsArgs,
-    rotate::RotateArgs, set::SetArgs, set::UnsetArgs, status::StatusArgs,
+    rotate::RotateArgs, set::SetArgs, set::UnsetArgs, status::StatusArgs, sync::SyncArgs,
     updatekeys::UpdatekeysArgs, verify::VerifyArgs,
 };
 use clap::{Parser, Subcommand};
@@ -41,6 +41,9 @@ Verify:
 
 Log:
   log          The rotation log; `log verify` checks it, `log stale` lists what is due
+
+Sync:
+  sync         Regenerate VPS .env files (SSH) and GitHub secrets from the sops files; --check
 
 Git:
   git          `spx git setup`: readable diffs and key-by-key merges of sops files
@@ -121,6 +124,8 @@ pub enum Command {
     MergeLog(MergeLogArgs),
     /// Git integration: `spx git setup` installs the diff and merge drivers
     Git(GitArgs),
+    /// Regenerate .env files over SSH and GitHub Actions secrets from the sops files
+    Sync(SyncArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -153,5 +158,6 @@ pub const SUBCOMMANDS: &[&str] = &[
     "merge",
     "merge-log",
     "git",
+    "sync",
     "help",
 ];

@@ -19,6 +19,7 @@ pub mod path;
 pub mod shamir;
 pub mod sopsyaml_edit;
 pub mod store;
+pub mod sync;
 pub mod tree;
 pub mod verify;
 

@@ -40,6 +40,7 @@ fn main() {
         Command::Merge(a) => commands::git::merge(&g, a),
         Command::MergeLog(a) => commands::git::merge_log(&g, a),
         Command::Git(a) => commands::git::git(&g, a),
+        Command::Sync(a) => commands::sync::run(&g, a),
         Command::Completions(a) => commands::completions::completions(a),
         Command::Man(a) => commands::completions::man(a),
     };

@@ -28,6 +28,7 @@ const SUBCOMMANDS: &[&str] = &[
     "hook",
     "completions",
     "man",
+    "sync",
 ];
 
 #[test]

@@ -17,6 +17,7 @@ pub mod recipients;
 pub mod rotate;
 pub mod set;
 pub mod status;
+pub mod sync;
 pub mod updatekeys;
 pub mod verify;
 
