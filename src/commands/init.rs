@@ -177,7 +177,14 @@ pub fn run(g: &Global, _a: &InitArgs) -> Result<i32> {
     if log.exists() {
         had.push(crate::log::DEFAULT_LOG_PATH.into());
     } else {
-        crate::log::append(&log, &[])?;
+        // An empty log: the intro and the table header, no rows.
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        crate::fsutil::atomic_write(&log, crate::log::render_append("", &[]).as_bytes())?;
         did.push(crate::log::DEFAULT_LOG_PATH.into());
     }
 
