@@ -939,9 +939,27 @@ pub fn verify(old: &str, new: &str, dir: &Path, change: &Change) -> Result<Confi
 
 /// The `.sops.yaml` text with `key` added (as `name`) everywhere, verified.
 pub fn with_recipient(text: &str, dir: &Path, key: &str, name: &str) -> Result<(String, Config)> {
-    let new = set_name(&add_recipient(text, key, name)?, name, key)?;
-    let c = verify(text, &new, dir, &Change::Add { key, name })?;
-    Ok((new, c))
+    let (lf, crlf) = to_lf(text);
+    let new = set_name(&add_recipient(&lf, key, name)?, name, key)?;
+    let c = verify(&lf, &new, dir, &Change::Add { key, name })?;
+    Ok((from_lf(new, crlf), c))
+}
+
+/// Edits work on `\n` lines; a CRLF file gets CRLF back.
+fn to_lf(text: &str) -> (String, bool) {
+    if text.contains("\r\n") {
+        (text.replace("\r\n", "\n"), true)
+    } else {
+        (text.to_string(), false)
+    }
+}
+
+fn from_lf(text: String, crlf: bool) -> String {
+    if crlf {
+        text.replace('\n', "\r\n")
+    } else {
+        text
+    }
 }
 
 /// The `.sops.yaml` text with `key` (named `name`) removed everywhere, verified.
@@ -951,9 +969,10 @@ pub fn without_recipient(
     key: &str,
     name: &str,
 ) -> Result<(String, Config)> {
-    let new = remove_name(&remove_recipient(text, key)?, name)?;
-    let c = verify(text, &new, dir, &Change::Remove { key, name })?;
-    Ok((new, c))
+    let (lf, crlf) = to_lf(text);
+    let new = remove_name(&remove_recipient(&lf, key)?, name)?;
+    let c = verify(&lf, &new, dir, &Change::Remove { key, name })?;
+    Ok((from_lf(new, crlf), c))
 }
 
 #[cfg(test)]
@@ -1175,5 +1194,22 @@ mod tests {
         assert!(with_recipient(cfg, dir(), "age1new", "n").is_err());
         let cfg = "creation_rules:\n  - path_regex: a\n    age: *missing\n";
         assert!(with_recipient(cfg, dir(), "age1new", "n").is_err());
+    }
+
+    #[test]
+    fn rules_at_column_zero_and_crlf_files() {
+        let cfg = "creation_rules:\r\n- path_regex: a # first\r\n  age:\r\n  - age1aaa\r\n";
+        let (added, c) = with_recipient(cfg, dir(), "age1new", "n").unwrap();
+        assert_eq!(
+            c.rules[0].key_groups,
+            vec![vec!["age1aaa".to_string(), "age1new".into()]]
+        );
+        assert!(
+            added.starts_with("creation_rules:\r\n- path_regex: a # first\r\n  age:\r\n  - age1aaa\r\n  - age1new # n\r\n"),
+            "{added:?}"
+        );
+        assert!(!added.replace("\r\n", "").contains('\n'), "{added:?}");
+        let (removed, _) = without_recipient(&added, dir(), "age1new", "n").unwrap();
+        assert!(removed.starts_with(cfg), "{removed:?}");
     }
 }
