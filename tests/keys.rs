@@ -616,3 +616,28 @@ fn init_leaves_an_existing_sops_yaml_alone() {
     assert!(out.contains("nothing changed"), "{out}");
     assert_eq!(fx.read(".sops.yaml"), cfg);
 }
+
+#[test]
+fn doctor_notes_a_broad_rule_instead_of_flagging_every_file() {
+    let fx = repo();
+    fx.write(
+        ".sops.yaml",
+        &format!(
+            "creation_rules:\n  - path_regex: .*\n    age: {}\n",
+            fx.public
+        ),
+    );
+    for i in 0..12 {
+        fx.write(&format!("src/f{i}.txt"), "not a secret\n");
+    }
+    fx.write("app.sops.yaml", "k: v\n");
+    fx.spx_ok(&["encrypt", "-i", "--reason", "t", "app.sops.yaml"]);
+    let o = fx.spx(&["doctor"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        out.contains("note: creation rule 0 matches 1") && out.contains("broader than the secrets"),
+        "{out}"
+    );
+    // The fixture's own key files count among the matches too (12 sources + key.txt + …).
+    assert_eq!(o.status.code(), Some(0), "{out}");
+}

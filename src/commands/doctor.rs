@@ -18,6 +18,9 @@ use std::str::FromStr;
 #[command(after_help = "Example:\n  spx doctor   # exit 0 when healthy, 1 with problems")]
 pub struct DoctorArgs {}
 
+/// More unencrypted files than this under one rule: the rule is broad, not the files leaked.
+const BROAD_RULE: usize = 10;
+
 struct Report {
     problems: usize,
 }
@@ -290,15 +293,34 @@ pub fn run(g: &Global, _a: &DoctorArgs) -> Result<i32> {
             .map(|(p, _)| p.clone())
             .collect::<Vec<_>>(),
     );
-    for (p, rule) in &candidates {
-        if ignored.contains(p) {
+    let candidates: Vec<&(PathBuf, usize)> = candidates
+        .iter()
+        .filter(|(p, _)| !ignored.contains(p))
+        .collect();
+    for rule in &config.rules {
+        let mine: Vec<&PathBuf> = candidates
+            .iter()
+            .filter(|(_, i)| *i == rule.index)
+            .map(|(p, _)| p)
+            .collect();
+        if mine.len() > BROAD_RULE {
+            // A rule like `.*` matches the whole repository: not a list of leaks.
+            println!(
+                "  note: creation rule {} matches {} files that are not encrypted (e.g. {}); is its path_regex broader than the secrets?",
+                rule.index,
+                mine.len(),
+                shown(mine[0])
+            );
             continue;
         }
-        r.problem(format!(
-            "{}: creation rule {rule} matches it but it is not encrypted: run `spx encrypt -i {}` (or move it)",
-            shown(p),
-            shown(p)
-        ));
+        for p in mine {
+            r.problem(format!(
+                "{}: creation rule {} matches it but it is not encrypted: run `spx encrypt -i {}` (or move it)",
+                shown(p),
+                rule.index,
+                shown(p)
+            ));
+        }
     }
     if r.problems == 0 {
         println!("No problems found.");
