@@ -51,7 +51,12 @@ fn git_user(root: &Path) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    slug.trim_matches('-').to_string()
+    let slug = slug.trim_matches('-').to_string();
+    if slug.is_empty() {
+        "me".into()
+    } else {
+        slug
+    }
 }
 
 pub fn run(g: &Global, _a: &InitArgs) -> Result<i32> {
@@ -94,7 +99,17 @@ pub fn run(g: &Global, _a: &InitArgs) -> Result<i32> {
     } else {
         let user = git_user(&root);
         let text = format!(
-            "# Which age keys can read which secrets file (spx and sops both read this).\n# Add a colleague with `spx recipients add NAME age1…`, then commit.\ncreation_rules:\n    - path_regex: secrets/.*\\.sops\\.(yaml|json|env)$\n      age: {public} # {user}\n\n# Who is who among the recipients (spx's own section; sops ignores it).\nspx:\n    recipients:\n        {user}: {public}\n"
+            "# Which age keys can read which secrets file (spx and sops both read this).\n\
+             # Add a colleague with `spx recipients add NAME age1…`, then commit.\n\
+             creation_rules:\n\
+             \x20 - path_regex: secrets/.*\\.sops\\.(yaml|json|env)$\n\
+             \x20   age:\n\
+             \x20     - {public} # {user}\n\
+             \n\
+             # Who is who among the recipients (spx's own section; sops ignores it).\n\
+             spx:\n\
+             \x20 recipients:\n\
+             \x20   {user}: {public}\n"
         );
         crate::fsutil::atomic_write(&cfg, text.as_bytes())?;
         did.push(".sops.yaml".into());
@@ -102,8 +117,16 @@ pub fn run(g: &Global, _a: &InitArgs) -> Result<i32> {
 
     // 3. secrets/shared.sops.yaml
     let shared = root.join("secrets/shared.sops.yaml");
+    let has_rule = crate::config::Config::load(&cfg)
+        .map(|c| {
+            c.rule_for(&shared)
+                .is_some_and(|r| !r.key_groups.is_empty())
+        })
+        .unwrap_or(false);
     if shared.exists() {
         had.push("secrets/shared.sops.yaml".into());
+    } else if !has_rule {
+        eprintln!("spx: secrets/shared.sops.yaml not created: no creation rule in .sops.yaml matches it (or it names no recipients)");
     } else {
         std::fs::create_dir_all(root.join("secrets")).map_err(|source| Error::Write {
             path: root.join("secrets"),
@@ -154,7 +177,14 @@ pub fn run(g: &Global, _a: &InitArgs) -> Result<i32> {
     if log.exists() {
         had.push(crate::log::DEFAULT_LOG_PATH.into());
     } else {
-        crate::log::append(&log, &[])?;
+        // An empty log: the intro and the table header, no rows.
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        crate::fsutil::atomic_write(&log, crate::log::render_append("", &[]).as_bytes())?;
         did.push(crate::log::DEFAULT_LOG_PATH.into());
     }
 
