@@ -89,7 +89,10 @@ impl FileLock {
                 source,
             })?;
         match file.try_lock() {
-            Ok(()) => Ok(FileLock { _file: file, path }),
+            Ok(()) => {
+                remove_stale_temps(target);
+                Ok(FileLock { _file: file, path })
+            }
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked {
                 file: target.display().to_string(),
                 lock: path.display().to_string(),
@@ -115,7 +118,36 @@ impl FileLock {
             path: path.clone(),
             source,
         })?;
+        remove_stale_temps(target);
         Ok(FileLock { _file: file, path })
+    }
+}
+
+/// Every writer of `target` holds its lock while it writes, so with the lock held a temp file
+/// `.<name>.spx-XXXXXX` beside it can only be left by a writer that was killed (SIGKILL, power
+/// loss) between creating and renaming it. It holds ciphertext (the next version of the file,
+/// never plaintext); remove it so killed writers leave nothing behind for long.
+fn remove_stale_temps(target: &Path) {
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().to_string()) else {
+        return;
+    };
+    let prefix = format!(".{name}.spx-");
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let f = e.file_name();
+        let f = f.to_string_lossy();
+        if let Some(rest) = f.strip_prefix(&prefix) {
+            let is_temp = rest.len() == 6 && rest.chars().all(|c| c.is_ascii_alphanumeric());
+            if is_temp && e.file_type().map(|t| t.is_file()).unwrap_or(false) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 }
 
@@ -285,6 +317,23 @@ mod tests {
         );
         // No temp file left behind.
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn taking_the_lock_removes_temps_left_by_killed_writers() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("s.yaml");
+        std::fs::write(&target, "a: 1\n").unwrap();
+        let stale = d.path().join(".s.yaml.spx-Ab3dE9");
+        let other = d.path().join(".t.yaml.spx-Ab3dE9");
+        let longer = d.path().join(".s.yaml.spx-keepme-too");
+        for p in [&stale, &other, &longer] {
+            std::fs::write(p, "x").unwrap();
+        }
+        let _l = FileLock::acquire(&target).unwrap();
+        assert!(!stale.exists());
+        assert!(other.exists() && longer.exists() && target.exists());
+        assert!(lock_path(&target).exists());
     }
 
     #[test]
