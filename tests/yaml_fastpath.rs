@@ -80,6 +80,17 @@ fn tricky_inputs_parse_identically() {
         "a: 1 # inline\n",
         "a:\n    b:\n        c: 1\n    # about d\n    d: 2\n",
         "_:\n    - A:\n        - \"\"\n    # A\n    - \"\"\n",
+        // Found by fuzzing: control characters YAML does not allow, in a literal block and in
+        // plain, quoted and comment text (the fast path accepted them, yaml.v3 and the full
+        // parser do not).
+        "a: |\n    x\0\0y\n",
+        "a: x\0y\n",
+        "a: \"x\u{1}\"\n",
+        "# c\u{7f}\na: 1\n",
+        "a: x\u{85}y\n",
+        "a: x\u{9f}y\n",
+        "a: x\u{feff}y\n",
+        "a: x\u{fffe}y\n",
     ] {
         same(t);
     }

@@ -39,9 +39,19 @@ macro_rules! bail {
     };
 }
 
+/// YAML 1.2's `c-printable` (outside ASCII, which the caller checks bytewise), less the byte
+/// order mark, which the full parser accepts only at the start of a document.
+fn yaml_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fefe}' | '\u{ff00}'..='\u{fffd}' | '\u{10000}'..)
+}
+
 /// Parse `src` if it is in the fast subset; `None` means "use the full parser".
 pub fn try_parse(src: &str, file: &str) -> Fast<Vec<Document>> {
-    if src.contains('\t') || src.contains('\r') {
+    // Tabs and CRs change layout rules; characters YAML does not allow in a stream (NUL and
+    // other controls, found by fuzzing) are for the full parser to reject with its error.
+    if src.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7f)
+        || (!src.is_ascii() && src.chars().any(|c| !yaml_printable(c)))
+    {
         bail!();
     }
     let body = src.strip_suffix('\n')?;
