@@ -2,6 +2,8 @@
 //! the operator guide cannot rot.
 
 mod common;
+#[path = "common/github.rs"]
+mod github;
 use common::*;
 use std::process::Command;
 
@@ -78,6 +80,8 @@ fn every_command_in_the_operator_guide_runs() {
         .to_path_buf();
     let path = format!("{}:{}", spx_dir.display(), std::env::var("PATH").unwrap());
     let key_text = fx.read("key.txt");
+    // The sync section's GitHub target goes to the stand-in for the GitHub API (loopback).
+    let gh = github::FakeGitHub::start();
     for (i, block) in blocks.iter().enumerate() {
         let o = Command::new("sh")
             .arg("-ec")
@@ -90,6 +94,10 @@ fn every_command_in_the_operator_guide_runs() {
             .env("EDITOR", &editor)
             .env("NEW_API_KEY", "api-key-from-env")
             .env("SOPS_DISABLE_VERSION_CHECK", "1")
+            .env("GITHUB_API_URL", gh.url())
+            .env("GITHUB_TOKEN", "test-token")
+            .env_remove("GH_TOKEN")
+            .env_remove("GITHUB_REPOSITORY")
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
@@ -111,6 +119,13 @@ fn every_command_in_the_operator_guide_runs() {
     ] {
         assert!(log.contains(reason), "no row for {reason:?}");
     }
+    // `spx sync` pushed the shared secrets (as they were then) to the repository's secrets.
+    let state = gh.state();
+    let pushed = &state["secrets"]["acme/app"];
+    assert!(
+        pushed.as_object().is_some_and(|m| m.len() >= 2),
+        "sync pushed: {pushed}"
+    );
     let plain = String::from_utf8(fx.spx_ok(&["decrypt", "secrets/shared.sops.yaml"])).unwrap();
     assert!(
         plain.contains("password: second-password")
