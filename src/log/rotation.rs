@@ -18,13 +18,22 @@ pub const UNSPECIFIED: &str = "unspecified";
 /// that repository: local, then global, then system); else the OS user from `$USER` or
 /// `$LOGNAME`; else `unknown`.
 pub fn rotator(repo_root: &Path) -> String {
+    // As git names a commit's author: GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL override the config.
+    let env = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
     let get = |k: &str| {
         super::git(repo_root, &["config", "--get", k])
             .and_then(|o| String::from_utf8(o).ok())
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    match (get("user.name"), get("user.email")) {
+    let name = env("GIT_AUTHOR_NAME").or_else(|| get("user.name"));
+    let email = env("GIT_AUTHOR_EMAIL").or_else(|| get("user.email"));
+    match (name, email) {
         (Some(n), Some(e)) => return format!("{n} <{e}>"),
         (Some(n), None) => return n,
         (None, Some(e)) => return format!("<{e}>"),
@@ -38,7 +47,31 @@ pub fn rotator(repo_root: &Path) -> String {
             }
         }
     }
-    "unknown".into()
+    os_user().unwrap_or_else(|| "unknown".into())
+}
+
+/// The login name of the real user id, from the password database.
+fn os_user() -> Option<String> {
+    // SAFETY: getpwuid_r with a buffer we own; the result points into that buffer.
+    unsafe {
+        let mut pw: libc::passwd = std::mem::zeroed();
+        let mut out: *mut libc::passwd = std::ptr::null_mut();
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let rc = libc::getpwuid_r(
+            libc::getuid(),
+            &mut pw,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut out,
+        );
+        if rc != 0 || out.is_null() || pw.pw_name.is_null() {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(pw.pw_name)
+            .to_string_lossy()
+            .into_owned();
+        (!name.is_empty()).then_some(name)
+    }
 }
 
 /// The reason: `explicit` (`--reason`) if given, else `$SPX_REASON`, else — when stdin and
@@ -101,6 +134,22 @@ pub fn read_reason<R: BufRead, W: Write>(mut input: R, mut prompt: W) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_user_is_the_login_name_of_this_uid() {
+        let name = os_user().expect("this uid has a passwd entry");
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        let id = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap();
+        assert_eq!(
+            name,
+            String::from_utf8(id.stdout).unwrap().trim(),
+            "uid {uid}"
+        );
+    }
 
     #[test]
     fn read_reason_prompts_and_trims() {

@@ -80,4 +80,3 @@ impl Drop for FakeGitHub {
         let _ = self.child.wait();
     }
 }
-
