@@ -414,6 +414,38 @@ pub fn verify_mac(key: &DataKey, md: &Metadata, computed: &str, file: &str) -> R
 }
 
 /// Recover the data key from the metadata with the given identities.
+/// Every other entry of the group addressed to one of our own public keys must open to the same
+/// key. Two entries for one recipient that disagree (or one that does not open) mean the `sops:`
+/// block was edited by hand: an entry added or altered to make us use a key someone else chose.
+/// Costs nothing in the usual case: only entries naming our own keys are opened again.
+fn check_own_entries_agree(
+    g: &crate::metadata::KeyGroup,
+    used: usize,
+    key: &[u8],
+    ids: &Identities,
+    file: &str,
+) -> Result<()> {
+    for (i, k) in g.age.iter().enumerate() {
+        if i == used || !ids.public_keys.iter().any(|p| p == &k.recipient) {
+            continue;
+        }
+        let same = match ids.unwrap(&k.enc) {
+            Ok(other) => other[..] == key[..],
+            Err(_) => false,
+        };
+        if !same {
+            return Err(Error::BadMetadata {
+                file: file.into(),
+                msg: format!(
+                    "two entries for recipient {} hold different data keys: the sops block was edited by hand (a recipient added or altered); restore it from git and run `spx updatekeys`",
+                    crate::keys::short(&k.recipient)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 pub fn recover_data_key(md: &Metadata, ids: &Identities, file: &str) -> Result<DataKey> {
     let multi = md.groups.len() >= 2;
     let mut shares: Vec<zeroize::Zeroizing<Vec<u8>>> = Vec::new();
@@ -421,9 +453,10 @@ pub fn recover_data_key(md: &Metadata, ids: &Identities, file: &str) -> Result<D
     for (gi, g) in md.groups.iter().enumerate() {
         let mut ok = None;
         let mut lines = Vec::new();
-        for k in &g.age {
+        for (ki, k) in g.age.iter().enumerate() {
             match ids.unwrap(&k.enc) {
                 Ok(pt) => {
+                    check_own_entries_agree(g, ki, &pt, ids, file)?;
                     ok = Some(pt);
                     break;
                 }

@@ -138,3 +138,103 @@ fn verify_decrypt_checks_files_without_printing_values() {
     assert!(!out.contains("correct-horse"));
     assert!(fx.spx(&["verify", "--decrypt", "a.yaml"]).status.success());
 }
+
+/// Inserts an `age:` entry (recipient + armored enc) as the first or the last of the list.
+fn add_entry(file: &str, recipient: &str, armor: &str, first: bool) -> String {
+    let enc: String = armor
+        .lines()
+        .map(|l| format!("            {l}\n"))
+        .collect();
+    let entry = format!("        - recipient: {recipient}\n          enc: |\n{enc}");
+    let at = if first {
+        file.find("        - recipient:").unwrap()
+    } else {
+        file.rfind("-----END AGE ENCRYPTED FILE-----\n").unwrap()
+            + "-----END AGE ENCRYPTED FILE-----\n".len()
+    };
+    format!("{}{}{}", &file[..at], entry, &file[at..])
+}
+
+#[test]
+fn an_added_entry_for_my_key_with_another_data_key_is_refused() {
+    // Anyone can encrypt to a public key: an attacker adds an entry for the victim's own key
+    // that wraps a key they chose. Whichever entry comes first, the disagreement is caught.
+    let fx = Fx::new();
+    let a = encrypted(&fx, "a.yaml", "secret: correct-horse\n");
+    let armor = age_encrypt(&fx.public, &[9u8; 32]);
+    for first in [true, false] {
+        fx.write("forged.yaml", &add_entry(&a, &fx.public, &armor, first));
+        refuse(&fx, "forged.yaml", 1, "hold different data keys");
+    }
+    // The same key wrapped twice for one recipient is not a forgery (sops writes that when a
+    // rule lists a key twice).
+    let o = fx.spx(&["decrypt", "a.yaml"]);
+    assert!(o.status.success());
+}
+
+#[test]
+fn an_added_entry_for_a_stranger_is_drift_that_verify_reports() {
+    // An entry for a key the creation rule does not name opens nothing of ours (the file still
+    // decrypts) but gives that key's holder the data key if it wraps the real one: spx verify
+    // and updatekeys report it, and updatekeys removes it.
+    let fx = Fx::new();
+    fx.write(
+        ".sops.yaml",
+        &format!(
+            "creation_rules:\n  - path_regex: .*\\.yaml$\n    age: {}\n",
+            fx.public
+        ),
+    );
+    let a = encrypted(&fx, "s.yaml", "secret: correct-horse\n");
+    let (_k, stranger) = keygen(&fx.path("stranger.txt"));
+    fx.write(
+        "s.yaml",
+        &add_entry(&a, &stranger, &age_encrypt(&stranger, &[7u8; 32]), false),
+    );
+    let o = fx.spx(&["verify", "s.yaml"]);
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(&stranger[..12]) || out.contains("recipient"),
+        "{out}"
+    );
+    let o = fx.spx(&["updatekeys", "-y", "s.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let shown = String::from_utf8_lossy(&o.stdout);
+    assert!(shown.contains(&format!("--- {stranger}")), "{shown}");
+    assert!(!fx.read("s.yaml").contains(&stranger));
+    assert_eq!(
+        fx.spx_ok(&["decrypt", "s.yaml"]),
+        b"secret: correct-horse\n"
+    );
+}
+
+#[test]
+fn a_value_moved_to_another_key_is_refused() {
+    // The path is GCM's additional data: a ciphertext copied to another key of the same file
+    // does not open there, with sops's error code 25 naming the key.
+    let fx = Fx::new();
+    let a = encrypted(
+        &fx,
+        "a.yaml",
+        "db:\n    password: correct-horse\n    user: admin\n",
+    );
+    let val = |k: &str| {
+        a.lines()
+            .find(|l| l.trim_start().starts_with(k))
+            .unwrap()
+            .split_once(": ")
+            .unwrap()
+            .1
+            .to_string()
+    };
+    let forged = a.replace(&val("user:"), &val("password:"));
+    fx.write("forged.yaml", &forged);
+    refuse(&fx, "forged.yaml", 25, "db.user");
+    let o = fx.sops(&["decrypt", "forged.yaml"]);
+    assert!(!o.status.success(), "sops accepted a moved value too?");
+}
