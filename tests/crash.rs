@@ -166,3 +166,179 @@ fn two_concurrent_setters_never_interleave() {
         "a write was lost"
     );
 }
+
+fn git(fx: &Fx, args: &[&str]) {
+    let o = std::process::Command::new("git")
+        .args(args)
+        .current_dir(fx.dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "git {args:?}");
+}
+
+fn log_rows(fx: &Fx) -> Vec<String> {
+    std::fs::read_to_string(fx.path("docs/secrets-rotation-log.md"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("| 2"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn sigkill_during_updatekeys_leaves_old_or_new_recipients() {
+    let fx = Fx::new();
+    big_file(&fx);
+    let (_bk, bob) = keygen(&fx.path("bob.txt"));
+    let rule = |with_bob: bool| {
+        let keys = if with_bob {
+            format!("{},{bob}", fx.public)
+        } else {
+            fx.public.clone()
+        };
+        fx.write(
+            ".sops.yaml",
+            &format!("creation_rules:\n  - path_regex: s\\.yaml$\n    age: {keys}\n"),
+        );
+    };
+    let t = std::time::Instant::now();
+    rule(true);
+    fx.spx_ok(&["updatekeys", "-y", "s.yaml"]);
+    let full = t.elapsed().as_micros() as u64;
+    let mut outcomes = (0, 0);
+    for round in 0..40 {
+        // Each round asks for the other recipient set, so every run has work to do.
+        let before = fx.read("s.yaml").contains(&bob);
+        rule(!before);
+        let mut child = fx.spx_cmd(&["updatekeys", "-y", "s.yaml"]).spawn().unwrap();
+        let scale = 1 + round as u64 / 20;
+        std::thread::sleep(Duration::from_micros(
+            full * scale * (round as u64 % 20) / 16,
+        ));
+        kill9(child.id());
+        let _ = child.wait();
+        assert_consistent(&fx, round);
+        let after = fx.read("s.yaml").contains(&bob);
+        if after == before {
+            outcomes.0 += 1;
+        } else {
+            outcomes.1 += 1;
+        }
+    }
+    assert!(
+        outcomes.0 > 0 && outcomes.1 > 0,
+        "kills landed only on one side of the write: {outcomes:?}"
+    );
+}
+
+#[test]
+fn concurrent_setters_log_exactly_their_writes() {
+    let fx = Fx::new();
+    git(&fx, &["init", "-q"]);
+    git(&fx, &["config", "user.name", "Writer"]);
+    git(&fx, &["config", "user.email", "w@example.net"]);
+    big_file(&fx);
+    let before = log_rows(&fx).len();
+    let kids: Vec<_> = (0..4)
+        .map(|i| {
+            fx.spx_cmd(&[
+                "set",
+                "--reason",
+                &format!("writer {i}"),
+                "s.yaml",
+                &format!(r#"["w{i}"]"#),
+                &format!(r#""v{i}""#),
+            ])
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for k in kids {
+        assert!(k.wait_with_output().unwrap().status.success());
+    }
+    let out = assert_consistent(&fx, 0);
+    let rows = log_rows(&fx);
+    assert_eq!(rows.len() - before, 4, "{rows:#?}");
+    for i in 0..4 {
+        assert!(out.contains(&format!("w{i}: v{i}")), "write {i} lost");
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r.contains(&format!("| w{i} | added | writer {i} |")))
+                .count(),
+            1,
+            "{rows:#?}"
+        );
+    }
+    let o = fx.spx(&["log", "verify"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn set_waits_for_an_open_editor_and_both_changes_land_and_are_logged() {
+    let fx = Fx::new();
+    git(&fx, &["init", "-q"]);
+    git(&fx, &["config", "user.name", "Writer"]);
+    git(&fx, &["config", "user.email", "w@example.net"]);
+    big_file(&fx);
+    let marker = fx.path("editor-open");
+    let ed = fx.editor(
+        "slow.sh",
+        &format!(
+            "touch '{}'; sleep 1; sed -i 's/value-7-/EDITED-7-/' \"$1\"",
+            marker.display()
+        ),
+    );
+    let edit = fx
+        .spx_cmd(&["edit", "--reason", "by editor", "s.yaml"])
+        .env("EDITOR", &ed)
+        .spawn()
+        .unwrap();
+    while !marker.exists() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The editor is open and holds the file: set waits for it rather than overwriting.
+    let set = fx.spx_ok(&[
+        "set",
+        "--reason",
+        "by set",
+        "s.yaml",
+        r#"["key_9"]"#,
+        r#""SET-9""#,
+    ]);
+    assert!(set.is_empty());
+    assert!(edit.wait_with_output().unwrap().status.success());
+    let out = assert_consistent(&fx, 0);
+    assert!(
+        out.contains("key_7: EDITED-7-") && out.contains("key_9: SET-9"),
+        "a write was lost"
+    );
+    let rows = log_rows(&fx);
+    assert!(rows
+        .iter()
+        .any(|r| r.contains("| key_7 | changed | by editor |")));
+    assert!(rows
+        .iter()
+        .any(|r| r.contains("| key_9 | changed | by set |")));
+    // A second editor is refused at once, clearly, with sops's code for a locked file.
+    let ed2 = fx.editor(
+        "slow2.sh",
+        &format!("touch '{}.2'; sleep 1", marker.display()),
+    );
+    let first = fx
+        .spx_cmd(&["edit", "s.yaml"])
+        .env("EDITOR", &ed2)
+        .spawn()
+        .unwrap();
+    let m2 = fx.path("editor-open.2");
+    while !m2.exists() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let o = fx
+        .spx_cmd(&["edit", "s.yaml"])
+        .env("EDITOR", &ed2)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(75));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("s.yaml"));
+    let _ = first.wait_with_output();
+}
