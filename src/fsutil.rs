@@ -263,9 +263,30 @@ impl Drop for PrivateDir {
 }
 
 /// `$XDG_RUNTIME_DIR` or `/dev/shm` when writable (memory-backed), else the temp dir.
+/// Whether `p` is on a memory-backed file system (tmpfs or ramfs), by statfs(2).
+pub fn is_tmpfs(p: &Path) -> bool {
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: statfs(2) with a valid NUL-terminated path and a zeroed struct we own.
+    unsafe {
+        let mut st: libc::statfs = std::mem::zeroed();
+        if libc::statfs(c.as_ptr(), &mut st) != 0 {
+            return false;
+        }
+        #[allow(clippy::unnecessary_cast)]
+        let t = st.f_type as i64;
+        t == TMPFS_MAGIC || t == RAMFS_MAGIC
+    }
+}
+
 fn tmpfs_base() -> (PathBuf, bool) {
     if let Some(p) = std::env::var_os("SPX_TMPDIR") {
-        return (PathBuf::from(p), false);
+        let p = PathBuf::from(p);
+        let on = is_tmpfs(&p);
+        return (p, on);
     }
     for cand in [
         std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
@@ -274,11 +295,13 @@ fn tmpfs_base() -> (PathBuf, bool) {
     .into_iter()
     .flatten()
     {
-        if cand.is_dir() && is_writable(&cand) {
+        if cand.is_dir() && is_writable(&cand) && is_tmpfs(&cand) {
             return (cand, true);
         }
     }
-    (std::env::temp_dir(), false)
+    let t = std::env::temp_dir();
+    let on = is_tmpfs(&t);
+    (t, on)
 }
 
 fn is_writable(p: &Path) -> bool {

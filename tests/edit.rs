@@ -198,7 +198,13 @@ fn plaintext_temp_file_is_private_and_removed() {
 }
 
 #[test]
-fn sigterm_during_edit_removes_plaintext_and_keeps_file() {
+fn sigterm_sigint_or_sighup_during_edit_removes_plaintext_and_keeps_file() {
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        signal_during_edit(sig);
+    }
+}
+
+fn signal_during_edit(sig: i32) {
     let fx = Fx::new();
     sops_file(&fx);
     let bytes = fx.read("s.yaml");
@@ -229,16 +235,16 @@ fn sigterm_during_edit_removes_plaintext_and_keeps_file() {
         1,
         "plaintext dir exists while editing"
     );
-    // SAFETY: sending SIGTERM to our own child.
+    // SAFETY: signalling our own child.
     unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
+        libc::kill(child.id() as i32, sig);
     }
     let status = child.wait().unwrap();
     assert!(!status.success());
     assert_eq!(
         std::fs::read_dir(&tmp).unwrap().count(),
         0,
-        "plaintext left after SIGTERM"
+        "plaintext left after signal {sig}"
     );
     assert_eq!(fx.read("s.yaml"), bytes);
 }

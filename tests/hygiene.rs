@@ -140,3 +140,95 @@ fn decrypt_mask_shows_hash_prefix_and_type_only() {
         "{out}"
     );
 }
+
+#[test]
+fn an_identity_file_readable_by_others_gives_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fx::new();
+    fx.write("p.yaml", "a: 1\n");
+    let enc = fx.spx_ok(&["encrypt", "--age", &fx.public, "p.yaml"]);
+    std::fs::write(fx.path("s.yaml"), enc).unwrap();
+    for (mode, warned) in [(0o600, false), (0o640, true), (0o644, true), (0o400, false)] {
+        std::fs::set_permissions(&fx.key_file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let o = fx.spx(&["decrypt", "s.yaml"]);
+        assert!(o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            err.contains("readable by others") && err.contains("chmod 600"),
+            warned,
+            "mode {mode:o}: {err}"
+        );
+        assert!(!err.contains("AGE-SECRET-KEY"));
+    }
+}
+
+#[test]
+fn verbose_edit_says_where_the_plaintext_is_and_whether_that_is_tmpfs() {
+    let fx = Fx::new();
+    fx.write("p.yaml", "a: 1\n");
+    let enc = fx.spx_ok(&["encrypt", "--age", &fx.public, "p.yaml"]);
+    std::fs::write(fx.path("s.yaml"), enc).unwrap();
+    let ed = fx.editor("ed.sh", "sed -i 's/1/2/' \"$1\"");
+    let tmpfs = std::process::Command::new("stat")
+        .args(["-f", "-c", "%T", "/dev/shm"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "tmpfs")
+        .unwrap_or(false);
+    let disk = fx.path("disk-tmp");
+    std::fs::create_dir_all(&disk).unwrap();
+    let disk_is_tmpfs = std::process::Command::new("stat")
+        .args(["-f", "-c", "%T"])
+        .arg(&disk)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "tmpfs")
+        .unwrap();
+    for (dir, on_tmpfs) in [(None, tmpfs), (Some(&disk), disk_is_tmpfs)] {
+        let mut c = fx.spx_cmd(&["-v", "edit", "s.yaml"]);
+        c.env("EDITOR", &ed).env_remove("XDG_RUNTIME_DIR");
+        if let Some(d) = dir {
+            c.env("SPX_TMPDIR", d);
+        }
+        let o = c.output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        let line = err
+            .lines()
+            .find(|l| l.contains("plaintext is in"))
+            .unwrap_or_else(|| panic!("no location line: {err}"));
+        match dir {
+            Some(d) => assert!(line.contains(&d.display().to_string()), "{line}"),
+            None if on_tmpfs => assert!(line.contains("/dev/shm/"), "{line}"),
+            None => {}
+        }
+        assert_eq!(line.contains("memory-backed tmpfs"), on_tmpfs, "{line}");
+        assert!(line.contains("0600") && line.contains("0700"), "{line}");
+    }
+}
+
+#[test]
+fn core_dumps_are_off_while_plaintext_is_held() {
+    // The editor inherits spx's limits: while the plaintext is open, a core dump is refused.
+    let fx = Fx::new();
+    fx.write("p.yaml", "a: 1\n");
+    let enc = fx.spx_ok(&["encrypt", "--age", &fx.public, "p.yaml"]);
+    std::fs::write(fx.path("s.yaml"), enc).unwrap();
+    let out = fx.path("limits.txt");
+    let ed = fx.editor(
+        "ed.sh",
+        &format!("grep -i 'core file' /proc/$$/limits > '{}'", out.display()),
+    );
+    let o = fx
+        .spx_cmd(&["edit", "s.yaml"])
+        .env("EDITOR", &ed)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(200),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let limits = std::fs::read_to_string(&out).unwrap();
+    let fields: Vec<&str> = limits.split_whitespace().collect();
+    // "Max core file size  <soft>  <hard>  bytes"
+    assert_eq!(&fields[4..6], ["0", "0"], "{limits}");
+}
