@@ -143,8 +143,15 @@ pub struct Progress {
 
 /// A progress bar over `len` steps, labelled `label` (e.g. the command's name).
 pub fn progress(len: usize, label: &str) -> Progress {
-    let shown = len > 1 && !quiet() && is_terminal(Stream::Stderr);
+    let shown = show_progress(len, quiet(), is_terminal(Stream::Stderr));
     progress_if(shown, len, label, color(Stream::Stderr))
+}
+
+/// Whether a bar over `len` steps is drawn: only on a terminal (indicatif's stderr target
+/// would hide itself elsewhere too; this does not rely on it), never with `--quiet`, and not
+/// for a single step.
+pub fn show_progress(len: usize, quiet: bool, stderr_terminal: bool) -> bool {
+    len > 1 && !quiet && stderr_terminal
 }
 
 /// A bar drawn when `shown`: the decision made by [`progress`], taken apart for tests.
@@ -240,6 +247,15 @@ mod tests {
         assert_eq!(paint_if(true, Style::Red, "spx:"), "\x1b[31mspx:\x1b[0m");
         assert_eq!(paint_if(false, Style::Red, "spx:"), "spx:");
         assert_eq!(paint_if(true, Style::Green, ""), "");
+    }
+
+    #[test]
+    fn progress_only_on_a_terminal_and_not_quiet() {
+        assert!(show_progress(3, false, true));
+        assert!(!show_progress(3, false, false));
+        assert!(!show_progress(3, true, true));
+        assert!(!show_progress(1, false, true));
+        assert!(!show_progress(0, false, true));
     }
 
     #[test]

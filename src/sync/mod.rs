@@ -794,6 +794,66 @@ mod tests {
     }
 
     #[test]
+    fn report_json_has_actions_and_prefixes_only() {
+        let r = Report {
+            target: "gh".into(),
+            describe: "GitHub acme/app".into(),
+            plan: Some(Plan {
+                changes: vec![
+                    Change::Add {
+                        name: "A".into(),
+                        new: "1111aaaa".into(),
+                    },
+                    Change::Modify {
+                        name: "B".into(),
+                        old: None,
+                        new: "2222bbbb".into(),
+                    },
+                    Change::Remove {
+                        name: "C".into(),
+                        old: Some("3333cccc".into()),
+                        applies: false,
+                    },
+                ],
+                unchanged: 4,
+                notes: vec!["1 other secret(s)".into()],
+                writes: true,
+            }),
+            status: Status::Planned,
+            lines: vec![],
+        };
+        let v = r.json();
+        assert_eq!(v["status"], "planned");
+        let c = &v["plan"]["changes"];
+        assert_eq!(c[0]["action"], "added");
+        assert_eq!(c[0]["sha256"], "1111aaaa");
+        assert_eq!(c[1]["action"], "changed");
+        assert!(c[1]["old_sha256"].is_null());
+        assert_eq!(c[2]["action"], "removed");
+        assert_eq!(c[2]["applies"], false);
+        // A removal kept without --prune is not counted as removed.
+        assert_eq!(v["plan"]["removed"], 0);
+        assert_eq!(v["plan"]["unchanged"], 4);
+        let failed = r.clone().fail("boom");
+        assert_eq!(failed.json()["status"], "failed");
+        assert_eq!(failed.json()["error"], "boom");
+    }
+
+    #[test]
+    fn styled_plan_lines_differ_only_by_colour() {
+        let c = Change::Modify {
+            name: "B".into(),
+            old: Some("0000ffff".into()),
+            new: "2222bbbb".into(),
+        };
+        assert_eq!(c.styled_line(false), c.plain_line());
+        assert_eq!(
+            c.styled_line(true),
+            format!("\x1b[33m~\x1b[0m{}", &c.plain_line()[1..])
+        );
+    }
+
+    #[test]
     fn diff_marks_added_changed_removed() {
         let wanted = vec![
             Var {
