@@ -74,6 +74,12 @@ pub struct Cli {
     /// Say more about what is done (never values)
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Show only errors, warnings and what was asked for: no progress, notes or "updated" lines
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Colour output: auto (a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = crate::ui::ColorChoice::Auto)]
+    pub color: crate::ui::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }

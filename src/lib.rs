@@ -21,6 +21,7 @@ pub mod sopsyaml_edit;
 pub mod store;
 pub mod sync;
 pub mod tree;
+pub mod ui;
 pub mod verify;
 
 pub use error::{Error, Result};

@@ -13,9 +13,11 @@ fn main() {
         }
     }
     let cli = Cli::parse_from(args);
+    spx::ui::init(cli.color, cli.quiet);
     let g = Global {
         config: cli.config.clone(),
         verbose: cli.verbose,
+        quiet: cli.quiet,
     };
     let result = match &cli.command {
         Command::Encrypt(a) => commands::encrypt::run(&g, a),
@@ -47,7 +49,7 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("spx: {e}");
+            eprintln!("{} {e}", spx::ui::error_prefix());
             std::process::exit(e.exit_code());
         }
     }

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::document::recover_data_key;
 use crate::error::Result;
 use crate::keys::Identities;
+use crate::ui::{paint, Stream::Stdout, Style};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -17,6 +18,13 @@ use std::str::FromStr;
 #[derive(clap::Args, Debug, Default)]
 #[command(after_help = "Example:\n  spx doctor   # exit 0 when healthy, 1 with problems")]
 pub struct DoctorArgs {}
+
+/// A remark that is not a problem (left out with `--quiet`).
+fn note(msg: &str) {
+    if !crate::ui::quiet() {
+        println!("  {} {msg}", paint(Stdout, Style::Yellow, "note:"));
+    }
+}
 
 /// More unencrypted files than this under one rule: the rule is broad, not the files leaked.
 const BROAD_RULE: usize = 10;
@@ -28,7 +36,11 @@ struct Report {
 impl Report {
     fn problem(&mut self, msg: impl AsRef<str>) {
         self.problems += 1;
-        println!("  PROBLEM: {}", msg.as_ref());
+        println!(
+            "  {} {}",
+            paint(Stdout, Style::Red, "PROBLEM:"),
+            msg.as_ref()
+        );
     }
 }
 
@@ -275,9 +287,9 @@ pub fn run(g: &Global, _a: &DoctorArgs) -> Result<i32> {
                 }
             }
             Some(_) => {}
-            None => {
-                println!("  note: {name}: no creation rule matches it (updatekeys leaves it alone)")
-            }
+            None => note(&format!(
+                "{name}: no creation rule matches it (updatekeys leaves it alone)"
+            )),
         }
         if let Err(e) = recover_data_key(&f.metadata, &ids, &name) {
             let first = e.to_string().lines().next().unwrap_or("").to_string();
@@ -305,12 +317,12 @@ pub fn run(g: &Global, _a: &DoctorArgs) -> Result<i32> {
             .collect();
         if mine.len() > BROAD_RULE {
             // A rule like `.*` matches the whole repository: not a list of leaks.
-            println!(
-                "  note: creation rule {} matches {} files that are not encrypted (e.g. {}); is its path_regex broader than the secrets?",
+            note(&format!(
+                "creation rule {} matches {} files that are not encrypted (e.g. {}); is its path_regex broader than the secrets?",
                 rule.index,
                 mine.len(),
                 shown(mine[0])
-            );
+            ));
             continue;
         }
         for p in mine {
@@ -323,10 +335,17 @@ pub fn run(g: &Global, _a: &DoctorArgs) -> Result<i32> {
         }
     }
     if r.problems == 0 {
-        println!("No problems found.");
+        println!("{}", paint(Stdout, Style::Green, "No problems found."));
         Ok(0)
     } else {
-        println!("{} problem(s) found.", r.problems);
+        println!(
+            "{}",
+            paint(
+                Stdout,
+                Style::Red,
+                &format!("{} problem(s) found.", r.problems)
+            )
+        );
         Ok(1)
     }
 }

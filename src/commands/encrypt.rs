@@ -184,7 +184,9 @@ fn update(
         return Err(Error::AlreadyEncrypted { file: name.into() });
     }
     if docs == o.plain {
-        eprintln!("spx: {tname}: already up to date with {name}; nothing written");
+        crate::ui::info(format!(
+            "spx: {tname}: already up to date with {name}; nothing written"
+        ));
         return Ok(0);
     }
     let prev = o.file.metadata.mac.clone();

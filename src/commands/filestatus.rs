@@ -12,6 +12,10 @@ pub struct FilestatusArgs {
     /// Input format (default: by extension)
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
+    /// Output format: both print sops's `{"encrypted":true}` (json is accepted for scripts that
+    /// ask for it explicitly)
+    #[arg(long, value_enum, default_value_t = super::OutputFormat::Text)]
+    pub format: super::OutputFormat,
     /// The file to check
     pub file: String,
 }

@@ -33,16 +33,16 @@ pub fn run(args: &HookArgs) -> crate::Result<i32> {
         source,
     })?;
     match install(&cwd, InstallOptions { force, chain }) {
-        Ok(Installed::New(p)) => eprintln!("spx: installed {}", p.display()),
+        Ok(Installed::New(p)) => crate::ui::info(format!("spx: installed {}", p.display())),
         Ok(Installed::AlreadyInstalled(p)) => {
-            eprintln!("spx: {} is already spx's hook", p.display())
+            crate::ui::info(format!("spx: {} is already spx's hook", p.display()))
         }
-        Ok(Installed::Replaced(p)) => eprintln!("spx: replaced {}", p.display()),
-        Ok(Installed::Chained { hook, previous }) => eprintln!(
+        Ok(Installed::Replaced(p)) => crate::ui::info(format!("spx: replaced {}", p.display())),
+        Ok(Installed::Chained { hook, previous }) => crate::ui::info(format!(
             "spx: installed {}; the previous hook, now {}, runs first",
             hook.display(),
             previous.display()
-        ),
+        )),
         Err(Error::Usage(msg)) => {
             eprintln!("spx hook install: {msg}");
             return Ok(2);

@@ -138,6 +138,7 @@ pub fn run(g: &Global, _a: &InitArgs) -> Result<i32> {
         let g2 = Global {
             config: Some(cfg.clone()),
             verbose: g.verbose,
+            quiet: g.quiet,
         };
         let (docs, key, md) = super::encrypt::prepare(
             &g2,

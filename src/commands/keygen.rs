@@ -37,7 +37,7 @@ pub fn run(_g: &Global, a: &KeygenArgs) -> Result<i32> {
         )));
     }
     let public = write_identity(&path)?;
-    eprintln!("spx: wrote a new age identity to {} (mode 0600). Back it up; give others only the public key:", path.display());
+    crate::ui::info(format!("spx: wrote a new age identity to {} (mode 0600). Back it up; give others only the public key:", path.display()));
     println!("{public}");
     Ok(0)
 }

@@ -21,6 +21,8 @@ pub mod sync;
 pub mod updatekeys;
 pub mod verify;
 
+pub use log::OutputFormat;
+
 use crate::config::Config;
 use crate::crypt::DataKey;
 use crate::document::{IvCache, SopsFile};
@@ -37,6 +39,8 @@ use std::path::{Path, PathBuf};
 pub struct Global {
     pub config: Option<PathBuf>,
     pub verbose: bool,
+    /// `--quiet`: informational messages are left out (see `crate::ui::quiet`).
+    pub quiet: bool,
 }
 
 impl Global {
@@ -60,6 +64,13 @@ impl Global {
                 eprintln!("spx: warning: ignoring .sops.yaml: {e}");
                 EmitOptions::default()
             }
+        }
+    }
+
+    /// An informational line on stderr (`spx: msg`), left out with `--quiet`.
+    pub fn info(&self, msg: impl AsRef<str>) {
+        if !self.quiet && !crate::ui::quiet() {
+            eprintln!("spx: {}", msg.as_ref());
         }
     }
 

@@ -199,17 +199,17 @@ pub fn add(g: &Global, name: &str, key: &str, reason: Option<&str>) -> Result<i3
     }
     let (new, new_config) = ed::with_recipient(&text, config.dir(), key, name)?;
     if new == text {
-        eprintln!(
-            "spx: {name} ({}) is already named and in every creation rule",
+        g.info(format!(
+            "{name} ({}) is already named and in every creation rule",
             crate::keys::short(key)
-        );
+        ));
     } else {
         crate::fsutil::atomic_write(&path, new.as_bytes())?;
-        eprintln!(
-            "spx: added {name} ({}) to {}",
+        g.info(format!(
+            "added {name} ({}) to {}",
             crate::keys::short(key),
             path.display()
-        );
+        ));
     }
     // The files whose rule now names the key.
     let files: Vec<String> = super::updatekeys::repository_files(&new_config)
@@ -222,7 +222,7 @@ pub fn add(g: &Global, name: &str, key: &str, reason: Option<&str>) -> Result<i3
         .map(|f| shown(&f))
         .collect();
     if files.is_empty() {
-        eprintln!("spx: no sops file to update yet");
+        g.info("no sops file to update yet");
         return Ok(0);
     }
     let reason = reason
@@ -237,15 +237,15 @@ pub fn add(g: &Global, name: &str, key: &str, reason: Option<&str>) -> Result<i3
             files,
         },
     )?;
-    eprintln!(
-        "spx: {} file(s) re-encrypted for {name}{}",
+    g.info(format!(
+        "{} file(s) re-encrypted for {name}{}",
         changes.len(),
         if failed > 0 {
             format!("; {failed} could not be (run `spx updatekeys` where they can be opened)")
         } else {
             String::new()
         }
-    );
+    ));
     Ok(if failed > 0 { 1 } else { 0 })
 }
 
@@ -292,11 +292,11 @@ pub fn remove(g: &Global, who: &str, reason: Option<&str>) -> Result<i32> {
     }
     if new != text {
         crate::fsutil::atomic_write(&path, new.as_bytes())?;
-        eprintln!(
-            "spx: removed {name} ({}) from {}",
+        g.info(format!(
+            "removed {name} ({}) from {}",
             crate::keys::short(&key),
             path.display()
-        );
+        ));
     }
     let reason = reason
         .map(String::from)

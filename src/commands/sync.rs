@@ -56,6 +56,10 @@ pub struct SyncArgs {
     /// Repository for --comment-commit [default: $GITHUB_REPOSITORY, else the one github target]
     #[arg(long, value_name = "OWNER/REPO", requires = "comment_commit")]
     pub comment_repo: Option<String>,
+    /// Output format: json prints one document (targets, per-name actions with sha256
+    /// prefixes, status) at the end instead of the blocks
+    #[arg(long, value_enum, default_value_t = super::OutputFormat::Text)]
+    pub format: super::OutputFormat,
 }
 
 fn comment_body(reports: &[Report], when: &str) -> String {
@@ -148,8 +152,9 @@ pub fn run(g: &Global, a: &SyncArgs) -> Result<i32> {
     let ids = Identities::discover();
     let decrypted = sync::Decrypted::open(&chosen, &ids);
     for e in decrypted.failures() {
-        eprintln!("spx: {e}");
+        eprintln!("{} {e}", crate::ui::error_prefix());
     }
+    let json = a.format == super::OutputFormat::Json;
     g.verbose(format!(
         "{} target(s), {} at a time",
         chosen.len(),
@@ -162,6 +167,7 @@ pub fn run(g: &Global, a: &SyncArgs) -> Result<i32> {
         accept_new_host_key: a.accept_new_host_key,
         jobs: a.jobs,
         verbose: g.verbose,
+        json,
     };
     let reports = sync::run_all(&chosen, &decrypted, &opts);
     drop(decrypted);
@@ -188,11 +194,27 @@ pub fn run(g: &Global, a: &SyncArgs) -> Result<i32> {
             count(|s| *s == Status::Unchanged),
         )
     };
-    println!("{summary}");
-    for r in &reports {
-        println!("  {:<20} {}", r.target, r.summary());
-    }
     let mut code = sync::exit_code(&reports);
+    if json {
+        let mode = if a.check {
+            "check"
+        } else if a.dry_run {
+            "dry-run"
+        } else {
+            "apply"
+        };
+        let doc = serde_json::json!({
+            "mode": mode,
+            "summary": summary,
+            "targets": reports.iter().map(Report::json).collect::<Vec<_>>(),
+        });
+        println!("{doc:#}");
+    } else {
+        println!("{summary}");
+        for r in &reports {
+            println!("  {:<20} {}", r.target, r.summary());
+        }
+    }
 
     if let (Some(sha), Some(repo)) = (&a.comment_commit, &comment_repo) {
         if a.dry_run || a.check {
@@ -203,6 +225,8 @@ pub fn run(g: &Global, a: &SyncArgs) -> Result<i32> {
                 &crate::log::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             );
             match sync::github::comment_commit(repo, sha, &body) {
+                // stdout holds the JSON document alone with --format json.
+                Ok(()) if json => g.info(format!("commented on {repo}@{sha}")),
                 Ok(()) => println!("commented on {repo}@{sha}"),
                 Err(e) => {
                     eprintln!("spx: {e}");

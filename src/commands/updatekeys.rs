@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::FileLock;
 use crate::keys::Identities;
 use crate::metadata::Metadata;
+use crate::ui::{paint, Stream::Stdout, Style};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug, Default)]
@@ -91,16 +92,25 @@ pub fn updatekeys(g: &Global, a: &UpdatekeysArgs) -> Result<(Vec<KeysChange>, us
     let ids = Identities::discover();
     let mut changes = Vec::new();
     let mut failed = 0;
+    // A bar only when nothing is asked: a prompt under a redrawn bar is unreadable.
+    let bar = if a.yes {
+        crate::ui::progress(files.len(), "updatekeys")
+    } else {
+        crate::ui::progress(0, "updatekeys")
+    };
     for f in &files {
-        match update_one(g, a, &config, &ids, f) {
+        bar.working_on(&rel(f));
+        match update_one(g, a, &config, &ids, f, &bar) {
             Ok(Some(c)) => changes.push(c),
             Ok(None) => {}
             Err(e) => {
-                eprintln!("spx: {e}");
+                bar.suspend(|| eprintln!("{} {e}", crate::ui::error_prefix()));
                 failed += 1;
             }
         }
+        bar.step(&rel(f));
     }
+    bar.finish();
     if failed > 0 {
         eprintln!(
             "spx: updatekeys: {failed} of {} file(s) could not be updated",
@@ -116,6 +126,7 @@ fn update_one(
     config: &Config,
     ids: &Identities,
     f: &Path,
+    bar: &crate::ui::Progress,
 ) -> Result<Option<KeysChange>> {
     let name = rel(f);
     if !f.exists() {
@@ -153,8 +164,7 @@ fn update_one(
         0
     };
     if old_groups == new_groups && old_threshold == new_threshold {
-        g.verbose(format!("{name}: already up to date"));
-        eprintln!("spx: {name}: already up to date");
+        bar.suspend(|| g.info(format!("{name}: already up to date")));
         return Ok(None);
     }
     let old_all: Vec<String> = old_groups.iter().flatten().cloned().collect();
@@ -169,15 +179,20 @@ fn update_one(
         .filter(|r| !new_all.contains(r))
         .cloned()
         .collect();
-    print_plan(
-        &name,
-        &old_groups,
-        &new_groups,
-        old_threshold,
-        new_threshold,
-    );
+    // The plan is informational once nothing is asked (-y); before a question it is needed.
+    if !(a.yes && g.quiet) {
+        bar.suspend(|| {
+            print_plan(
+                &name,
+                &old_groups,
+                &new_groups,
+                old_threshold,
+                new_threshold,
+            )
+        });
+    }
     if !a.yes && !super::confirm(&format!("Update the recipients of {name}?"))? {
-        eprintln!("spx: {name}: left unchanged");
+        g.info(format!("{name}: left unchanged"));
         return Ok(None);
     }
     let key = recover_data_key(&file.metadata, ids, &name)?;
@@ -221,11 +236,13 @@ fn update_one(
         },
     }];
     super::save_logged(g, f, &out, &changes, a.reason.as_deref())?;
-    eprintln!(
-        "spx: {name}: recipients updated (+{} −{})",
-        added.len(),
-        removed.len()
-    );
+    bar.suspend(|| {
+        g.info(format!(
+            "{name}: recipients updated (+{} −{})",
+            added.len(),
+            removed.len()
+        ))
+    });
     Ok(Some(KeysChange {
         file: name,
         added,
@@ -254,12 +271,12 @@ fn print_plan(name: &str, old: &[Vec<String>], new: &[Vec<String>], old_t: usize
             if o.contains(r) {
                 println!("    {r}");
             } else {
-                println!("+++ {r}");
+                println!("{}", paint(Stdout, Style::Green, &format!("+++ {r}")));
             }
         }
         for r in &o {
             if !w.contains(r) {
-                println!("--- {r}");
+                println!("{}", paint(Stdout, Style::Red, &format!("--- {r}")));
             }
         }
     }

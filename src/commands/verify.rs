@@ -74,7 +74,9 @@ pub fn run(args: &VerifyArgs) -> crate::Result<i32> {
         Err(e) => return Err(e),
     };
     let out = match format {
-        OutputFormat::Text => report::text(&report, name),
+        OutputFormat::Text => {
+            report::styled_text(&report, name, crate::ui::color(crate::ui::Stream::Stdout))
+        }
         OutputFormat::Json => report::json(&report, name),
         OutputFormat::Sarif => report::sarif(&report),
     };
@@ -82,7 +84,7 @@ pub fn run(args: &VerifyArgs) -> crate::Result<i32> {
     // A closed pipe (`spx verify | head`) is not an error worth a panic.
     let _ = stdout.write_all(out.as_bytes());
     if format != OutputFormat::Text {
-        eprintln!("{}", report::summary(&report, name));
+        crate::ui::info(report::summary(&report, name));
     }
     Ok(if report.findings.is_empty() { 0 } else { 1 })
 }
@@ -93,26 +95,91 @@ fn check_decrypt(args: &VerifyArgs) -> crate::Result<i32> {
         eprintln!("spx verify --decrypt: name the sops file(s) to check");
         return Ok(2);
     }
+    let json = match OutputFormat::from_name(&args.format) {
+        Some(OutputFormat::Text) => false,
+        Some(OutputFormat::Json) => true,
+        _ => {
+            eprintln!("spx verify --decrypt: --format is text or json");
+            return Ok(2);
+        }
+    };
     let ids = crate::keys::Identities::discover();
+    let color = crate::ui::color(crate::ui::Stream::Stdout);
     let mut failed = 0;
+    let mut results = Vec::new();
     for p in &args.paths {
         let name = p.display().to_string();
         let fmt = crate::store::Format::from_path(p);
         let result = crate::commands::read_input(&name)
             .and_then(|bytes| crate::commands::open_readonly(&bytes, fmt, &name, &ids, false));
-        match result {
-            Ok(o) => {
-                let values = crate::log::leaf_paths(&o.plain).len();
-                println!(
-                    "{name}: ok: {values} values decrypt, MAC verified, {} recipient(s)",
-                    o.file.metadata.all_recipients().len()
-                );
-            }
+        let entry = match result {
+            Ok(o) => DecryptCheck {
+                file: name,
+                outcome: Ok((
+                    crate::log::leaf_paths(&o.plain).len(),
+                    o.file.metadata.all_recipients().len(),
+                )),
+            },
             Err(e) => {
                 failed += 1;
-                println!("{name}: FAILED: {e}");
+                DecryptCheck {
+                    file: name,
+                    outcome: Err(e.to_string()),
+                }
             }
+        };
+        if !json {
+            println!("{}", entry.text(color));
         }
+        results.push(entry);
+    }
+    if json {
+        let doc = serde_json::json!({
+            "files": results.iter().map(DecryptCheck::json).collect::<Vec<_>>(),
+        });
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{doc:#}");
     }
     Ok(if failed > 0 { 1 } else { 0 })
+}
+
+/// The outcome for one file of `verify --decrypt`: counts only, never a value.
+struct DecryptCheck {
+    file: String,
+    /// (values, recipients), or why it failed.
+    outcome: std::result::Result<(usize, usize), String>,
+}
+
+impl DecryptCheck {
+    fn text(&self, color: bool) -> String {
+        use crate::ui::{paint_if, Style};
+        match &self.outcome {
+            Ok((values, recipients)) => format!(
+                "{}: {}: {values} values decrypt, MAC verified, {recipients} recipient(s)",
+                self.file,
+                paint_if(color, Style::Green, "ok")
+            ),
+            Err(e) => format!(
+                "{}: {}: {e}",
+                self.file,
+                paint_if(color, Style::Red, "FAILED")
+            ),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        match &self.outcome {
+            Ok((values, recipients)) => serde_json::json!({
+                "file": self.file,
+                "ok": true,
+                "values": values,
+                "recipients": recipients,
+            }),
+            Err(e) => serde_json::json!({
+                "file": self.file,
+                "ok": false,
+                "error": e,
+            }),
+        }
+    }
 }

@@ -297,7 +297,29 @@ impl Change {
         }
     }
 
-    fn line(&self) -> String {
+    /// The action for machine-readable output: `added`, `changed` or `removed`.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Change::Add { .. } => "added",
+            Change::Modify { .. } => "changed",
+            Change::Remove { .. } => "removed",
+        }
+    }
+
+    /// [`Change::line`] with `+` green, `~` yellow and `-` red when `color`.
+    fn styled_line(&self, color: bool) -> String {
+        use crate::ui::{paint_if, Style};
+        let (sign, style) = match self {
+            Change::Add { .. } => ("+", Style::Green),
+            Change::Modify { .. } => ("~", Style::Yellow),
+            Change::Remove { .. } => ("-", Style::Red),
+        };
+        let line = self.plain_line();
+        let rest = line.strip_prefix(sign).unwrap_or(&line);
+        format!("{}{rest}", paint_if(color, style, sign))
+    }
+
+    fn plain_line(&self) -> String {
         let fp = |f: &Option<String>| match f {
             Some(f) => format!("sha256:{f}"),
             // GitHub never shows a secret's value.
@@ -388,6 +410,8 @@ pub struct Options {
     pub accept_new_host_key: bool,
     pub jobs: usize,
     pub verbose: bool,
+    /// The caller prints a JSON report at the end: no block per target as it completes.
+    pub json: bool,
 }
 
 /// How a target ended.
@@ -440,10 +464,15 @@ impl Report {
     }
 
     pub fn block(&self) -> String {
+        self.styled_block(false)
+    }
+
+    /// [`Report::block`], the plan's signs coloured when `color`.
+    pub fn styled_block(&self, color: bool) -> String {
         let mut s = format!("{} ({})\n", self.target, self.describe);
         if let Some(p) = &self.plan {
             for c in &p.changes {
-                s.push_str(&format!("  {}\n", c.line()));
+                s.push_str(&format!("  {}\n", c.styled_line(color)));
             }
             for n in &p.notes {
                 s.push_str(&format!("  note: {n}\n"));
@@ -490,6 +519,67 @@ impl Report {
             }
             Status::Failed(m) => format!("FAILED: {m}"),
         }
+    }
+
+    /// The outcome as JSON: names, actions and sha256 prefixes, never a value.
+    pub fn json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let status = match &self.status {
+            Status::Unchanged => "unchanged",
+            Status::Planned => "planned",
+            Status::Updated => "updated",
+            Status::CheckOk => "ok",
+            Status::CheckProblems(_) => "problems",
+            Status::Failed(_) => "failed",
+        };
+        let mut v = json!({
+            "target": self.target,
+            "describe": self.describe,
+            "status": status,
+            "summary": self.summary(),
+            "lines": self.lines,
+        });
+        if let Status::Failed(m) = &self.status {
+            v["error"] = json!(m);
+        }
+        if let Status::CheckProblems(b) = &self.status {
+            v["problems"] = json!({
+                "unreachable": b & exit::FAILED != 0,
+                "age_identity_missing": b & exit::AGE_KEY_MISSING != 0,
+                "drift": b & exit::DRIFT != 0,
+            });
+        }
+        if let Some(p) = &self.plan {
+            let changes: Vec<serde_json::Value> = p
+                .changes
+                .iter()
+                .map(|c| {
+                    let mut e = json!({"name": c.name(), "action": c.action()});
+                    match c {
+                        Change::Add { new, .. } => e["sha256"] = json!(new),
+                        Change::Modify { old, new, .. } => {
+                            e["old_sha256"] = json!(old);
+                            e["sha256"] = json!(new);
+                        }
+                        Change::Remove { old, applies, .. } => {
+                            e["old_sha256"] = json!(old);
+                            e["applies"] = json!(applies);
+                        }
+                    }
+                    e
+                })
+                .collect();
+            let (added, changed, removed) = p.counts();
+            v["plan"] = json!({
+                "changes": changes,
+                "added": added,
+                "changed": changed,
+                "removed": removed,
+                "unchanged": p.unchanged,
+                "notes": p.notes,
+            });
+        }
+        v
     }
 
     /// Names touched, for the commit comment (names only).
@@ -592,21 +682,27 @@ pub fn run_all(targets: &[&Target], dec: &Decrypted, opts: &Options) -> Vec<Repo
     let jobs = opts.jobs.max(1).min(targets.len().max(1));
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Report>>> = targets.iter().map(|_| Mutex::new(None)).collect();
+    let bar = crate::ui::progress(targets.len(), "sync");
+    let color = crate::ui::color(crate::ui::Stream::Stdout);
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(t) = targets.get(i) else { break };
                 let r = run_target(t, dec, opts);
-                {
-                    let mut out = std::io::stdout().lock();
-                    let _ = out.write_all(r.block().as_bytes());
-                    let _ = out.flush();
+                if !opts.json {
+                    bar.suspend(|| {
+                        let mut out = std::io::stdout().lock();
+                        let _ = out.write_all(r.styled_block(color).as_bytes());
+                        let _ = out.flush();
+                    });
                 }
+                bar.step(&t.name);
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             });
         }
     });
+    bar.finish();
     slots
         .into_iter()
         .map(|m| {
@@ -698,6 +794,66 @@ mod tests {
     }
 
     #[test]
+    fn report_json_has_actions_and_prefixes_only() {
+        let r = Report {
+            target: "gh".into(),
+            describe: "GitHub acme/app".into(),
+            plan: Some(Plan {
+                changes: vec![
+                    Change::Add {
+                        name: "A".into(),
+                        new: "1111aaaa".into(),
+                    },
+                    Change::Modify {
+                        name: "B".into(),
+                        old: None,
+                        new: "2222bbbb".into(),
+                    },
+                    Change::Remove {
+                        name: "C".into(),
+                        old: Some("3333cccc".into()),
+                        applies: false,
+                    },
+                ],
+                unchanged: 4,
+                notes: vec!["1 other secret(s)".into()],
+                writes: true,
+            }),
+            status: Status::Planned,
+            lines: vec![],
+        };
+        let v = r.json();
+        assert_eq!(v["status"], "planned");
+        let c = &v["plan"]["changes"];
+        assert_eq!(c[0]["action"], "added");
+        assert_eq!(c[0]["sha256"], "1111aaaa");
+        assert_eq!(c[1]["action"], "changed");
+        assert!(c[1]["old_sha256"].is_null());
+        assert_eq!(c[2]["action"], "removed");
+        assert_eq!(c[2]["applies"], false);
+        // A removal kept without --prune is not counted as removed.
+        assert_eq!(v["plan"]["removed"], 0);
+        assert_eq!(v["plan"]["unchanged"], 4);
+        let failed = r.clone().fail("boom");
+        assert_eq!(failed.json()["status"], "failed");
+        assert_eq!(failed.json()["error"], "boom");
+    }
+
+    #[test]
+    fn styled_plan_lines_differ_only_by_colour() {
+        let c = Change::Modify {
+            name: "B".into(),
+            old: Some("0000ffff".into()),
+            new: "2222bbbb".into(),
+        };
+        assert_eq!(c.styled_line(false), c.plain_line());
+        assert_eq!(
+            c.styled_line(true),
+            format!("\x1b[33m~\x1b[0m{}", &c.plain_line()[1..])
+        );
+    }
+
+    #[test]
     fn diff_marks_added_changed_removed() {
         let wanted = vec![
             Var {
@@ -722,7 +878,7 @@ mod tests {
             ("D".to_string(), "4".to_string().into()),
         ];
         let p = diff(&wanted, &deployed);
-        let lines: Vec<String> = p.changes.iter().map(|c| c.line()).collect();
+        let lines: Vec<String> = p.changes.iter().map(|c| c.plain_line()).collect();
         assert_eq!(p.unchanged, 1);
         assert!(lines[0].starts_with("~ B  sha256:"), "{lines:?}");
         assert!(lines[1].starts_with("+ C  sha256:"));

@@ -26,14 +26,27 @@ impl OutputFormat {
 
 /// `path:line: rule: message (fingerprint …)`, prefixed `commit:` for history findings.
 pub fn line(f: &Finding) -> String {
+    styled_line(f, false)
+}
+
+/// [`line`], with the place in bold and the rule in red when `color`.
+pub fn styled_line(f: &Finding, color: bool) -> String {
+    use crate::ui::{paint_if, Style};
     let commit = f
         .commit
         .as_deref()
         .map(|c| format!("{c}:"))
         .unwrap_or_default();
     format!(
-        "{commit}{}:{}: {}: {} (fingerprint {})",
-        f.path, f.line, f.rule, f.message, f.fingerprint
+        "{}: {}: {} (fingerprint {})",
+        paint_if(
+            color,
+            Style::Bold,
+            &format!("{commit}{}:{}", f.path, f.line)
+        ),
+        paint_if(color, Style::Red, f.rule),
+        f.message,
+        f.fingerprint
     )
 }
 
@@ -65,9 +78,14 @@ pub fn summary(report: &Report, scope: &str) -> String {
 }
 
 pub fn text(report: &Report, scope: &str) -> String {
+    styled_text(report, scope, false)
+}
+
+/// [`text`], coloured when `color` (see [`styled_line`]).
+pub fn styled_text(report: &Report, scope: &str, color: bool) -> String {
     let mut out = String::new();
     for f in &report.findings {
-        out.push_str(&line(f));
+        out.push_str(&styled_line(f, color));
         out.push('\n');
     }
     out.push_str(&summary(report, scope));
@@ -212,6 +230,20 @@ mod tests {
             t.contains("1 finding in 1 file; 50 files scanned (staged)"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn colour_only_adds_sgr_codes() {
+        let plain = text(&report(), "staged");
+        let coloured = styled_text(&report(), "staged", true);
+        assert!(
+            coloured.contains("\x1b[31maws-access-key-id\x1b[0m"),
+            "{coloured}"
+        );
+        let stripped = regex::Regex::new("\x1b\\[[0-9;]*m")
+            .unwrap()
+            .replace_all(&coloured, "");
+        assert_eq!(stripped, plain);
     }
 
     #[test]

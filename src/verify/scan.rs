@@ -378,8 +378,11 @@ fn history(repo: &Repository) -> Result<Report> {
     let mut seen_trees = HashSet::new();
     let mut seen_blobs = HashSet::new();
     let mut items = Vec::new();
-    for oid in walk {
-        let oid = oid.map_err(git_err)?;
+    let oids = walk
+        .collect::<std::result::Result<Vec<Oid>, _>>()
+        .map_err(git_err)?;
+    let bar = crate::ui::progress(oids.len(), "verify --history");
+    for oid in oids {
         let commit = repo.find_commit(oid).map_err(git_err)?;
         let tree = commit.tree().map_err(git_err)?;
         let short = oid.to_string()[..12].to_string();
@@ -392,7 +395,9 @@ fn history(repo: &Repository) -> Result<Report> {
             &mut seen_blobs,
             &mut items,
         )?;
+        bar.step(&short);
     }
+    bar.finish();
     let files = items.len();
     findings.extend(check_parallel(&ctx, items, Some(repo)));
     Ok(done(findings, files))
