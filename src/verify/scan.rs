@@ -195,14 +195,17 @@ fn staged(repo: &Repository) -> Result<Report> {
     let changed = items
         .iter()
         .filter(|i| !ctx.allow.path_allowed(&i.path))
-        .filter_map(|i| match &i.content {
-            Content::Blob(id) => repo
-                .find_blob(*id)
-                .ok()
-                .map(|b| (i.path.clone(), head_blob(&i.path), b.content().to_vec())),
-            _ => None,
+        .filter_map(|i| {
+            match &i.content {
+                Content::Blob(id) => repo.find_blob(*id).ok().map(|b| b.content().to_vec()),
+                _ => None,
+            }
+            .map(|staged| (i, staged))
         })
-        .filter(|(_, _, staged)| looks_like_sops_bytes(staged))
+        // HEAD's version only for sops files: a tree lookup per staged file was a third of
+        // the time of `verify --staged` on a 20,000-file repository.
+        .filter(|(_, staged)| looks_like_sops_bytes(staged))
+        .map(|(i, staged)| (i.path.clone(), head_blob(&i.path), staged))
         .collect();
     findings.extend(super::logcheck::check(&super::logcheck::Inputs {
         log_path,
