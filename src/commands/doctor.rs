@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 #[derive(clap::Args, Debug, Default)]
-#[command(after_help = "Example:\n  spx doctor   # exit 0 when healthy, 1 with problems")]
+#[command(after_help = "Examples:\n  spx doctor   # exit 0 when healthy, 1 with problems")]
 pub struct DoctorArgs {}
 
 /// More unencrypted files than this under one rule: the rule is broad, not the files leaked.

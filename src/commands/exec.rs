@@ -39,7 +39,7 @@ pub struct ExecEnvArgs {
 }
 
 #[derive(clap::Args, Debug, Default)]
-#[command(after_help = "Example:\n  spx exec-file secrets/shared.sops.yaml -- cat {}")]
+#[command(after_help = "Examples:\n  spx exec-file secrets/shared.sops.yaml -- cat {}")]
 pub struct ExecFileArgs {
     /// Accepted for sops compatibility: spx always uses a regular 0600 file in a private directory
     #[arg(long)]

@@ -6,7 +6,7 @@ use crate::store;
 
 #[derive(clap::Args, Debug, Default)]
 #[command(
-    after_help = "Example:\n  spx filestatus secrets/shared.sops.yaml   # prints {\"encrypted\":true}"
+    after_help = "Examples:\n  spx filestatus secrets/shared.sops.yaml   # prints {\"encrypted\":true}"
 )]
 pub struct FilestatusArgs {
     /// Input format (default: by extension)

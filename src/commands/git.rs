@@ -12,7 +12,7 @@ use std::process::Command;
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Used by git as a textconv driver (see `spx git setup`):\n  git diff secrets/shared.sops.yaml   # key-level, values masked"
+    after_help = "Used by git as a textconv driver (see `spx git setup`).\n\nExamples:\n  spx diff secrets/shared.sops.yaml   # keys with values masked\n  git diff secrets/shared.sops.yaml   # the same, through git, after `spx git setup`"
 )]
 pub struct DiffArgs {
     /// Show the values themselves (only when stdout is a terminal)
@@ -27,7 +27,7 @@ pub struct DiffArgs {
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Used by git as a merge driver (`spx git setup` writes the config):\n  merge.spx.driver = spx merge %O %A %B %P\nWhen both sides changed a key:\n  spx merge --resolve secrets/shared.sops.yaml"
+    after_help = "Used by git as a merge driver (`spx git setup` writes the config):\n  merge.spx.driver = spx merge %O %A %B %P\n\nExamples:\n  spx merge --resolve secrets/shared.sops.yaml   # both sides changed a key: pick in $EDITOR\n  spx merge --resolve secrets/shared.sops.yaml --reason 'keep the new SMTP password'"
 )]
 pub struct MergeArgs {
     /// Resolve the conflicts of FILE (during a conflicted git merge) in $EDITOR
@@ -42,6 +42,9 @@ pub struct MergeArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Used by git as the rotation log's merge driver (`spx git setup` writes the config):\n  merge.spx-log.driver = spx merge-log %O %A %B\n\nExamples:\n  spx merge-log base.md ours.md theirs.md   # as git runs it: the merged log replaces ours.md"
+)]
 pub struct MergeLogArgs {
     /// %O %A %B: base, ours (the result is written here), theirs
     #[arg(num_args = 3, required = true, value_names = ["BASE", "OURS", "THEIRS"])]
@@ -49,6 +52,9 @@ pub struct MergeLogArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  spx git setup\n  git diff secrets/shared.sops.yaml   # afterwards: key-level, values masked"
+)]
 pub struct GitArgs {
     #[command(subcommand)]
     pub command: GitCommand,
@@ -57,6 +63,9 @@ pub struct GitArgs {
 #[derive(clap::Subcommand, Debug)]
 pub enum GitCommand {
     /// Write .gitattributes and the local git config for spx's diff and merge drivers
+    #[command(
+        after_help = "Examples:\n  spx git setup && git add .gitattributes\n  git log -p secrets/shared.sops.yaml   # afterwards: key-level history, values masked"
+    )]
     Setup,
 }
 

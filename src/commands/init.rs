@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug, Default)]
 #[command(
-    after_help = "Example:\n  cd my-repo && spx init && git add -A && git commit -m 'Secrets managed by spx'"
+    after_help = "Examples:\n  cd my-repo && spx init && git add -A && git commit -m 'Secrets managed by spx'"
 )]
 pub struct InitArgs {}
 

@@ -44,7 +44,7 @@ pub struct SetArgs {
 }
 
 #[derive(clap::Args, Debug, Default)]
-#[command(after_help = "Example:\n  spx unset secrets/shared.sops.yaml '[\"old_api_key\"]'")]
+#[command(after_help = "Examples:\n  spx unset secrets/shared.sops.yaml '[\"old_api_key\"]'")]
 pub struct UnsetArgs {
     /// Exit 0 without writing if the key is absent
     #[arg(long)]
