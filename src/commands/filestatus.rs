@@ -20,7 +20,7 @@ pub fn run(_g: &Global, a: &FilestatusArgs) -> Result<i32> {
     let fmt = pick_format(a.input_type.as_deref(), &a.file)?;
     let bytes = read_input(&a.file)?;
     let mut docs = store::load_encrypted(fmt, &bytes, &a.file)
-        .map_err(|e| Error::Other(format!("cannot check file status: {e}")))?;
+        .map_err(|e| Error::Other(format!("{e}; so its encryption status is unknown")))?;
     let encrypted = match store::split_metadata(fmt, &mut docs) {
         Some(md) => {
             let m = md.as_map();

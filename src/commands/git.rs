@@ -193,7 +193,11 @@ fn resolve(g: &Global, file: &str, reason: Option<&str>) -> Result<i32> {
     let (docs, conflicts) = gd::merge(&sides);
     let opts = g.emit_options();
     let text = String::from_utf8(crate::store::emit_plain(fmt, &docs, &opts, file)?)
-        .map_err(|_| Error::Other("not UTF-8".into()))?;
+        .map_err(|_| {
+            Error::Other(format!(
+                "{file}: the merged content is not UTF-8 text and cannot be resolved in an editor; pick a side with `git checkout --ours {file}` or `--theirs`"
+            ))
+        })?;
     let theirs_text =
         String::from_utf8(crate::store::emit_plain(fmt, &sides.theirs.0, &opts, file)?)
             .unwrap_or_default();
@@ -298,7 +302,8 @@ pub fn git(_g: &Global, a: &GitArgs) -> Result<i32> {
             let root = crate::log::repo_root(&std::env::current_dir().unwrap_or_default());
             if !root.join(".git").exists() {
                 return Err(Error::Usage(
-                    "spx git setup works in a git repository".into(),
+                    "spx git setup works in a git repository: cd into one, or run `git init` first"
+                        .into(),
                 ));
             }
             let done = setup(&root)?;
@@ -370,9 +375,13 @@ pub fn setup(root: &Path) -> Result<Vec<String>> {
             .arg(root)
             .args(["config", "--local", k, v])
             .output()
-            .map_err(|e| Error::Other(format!("git config: {e}")))?;
+            .map_err(|e| Error::Other(format!("cannot run git config: {e}; is git installed?")))?;
         if !o.status.success() {
-            return Err(Error::Other(format!("git config {k} failed")));
+            return Err(Error::Other(format!(
+                "git config --local {k} failed in {}: {}; check that .git/config is writable",
+                root.display(),
+                String::from_utf8_lossy(&o.stderr).trim().replace('\n', " ")
+            )));
         }
         done.push(format!("git config {k} = {v}"));
     }

@@ -77,8 +77,11 @@ pub enum OutputFormat {
 /// `docs/secrets-rotation-log.md` at the repository root; `stale` lists the keys the log knows
 /// of (see [`run_at`] to pass the sops files' keys instead).
 pub fn run(g: &crate::commands::Global, args: &LogArgs) -> Result<i32> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::Other(format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir().map_err(|e| {
+        Error::Other(format!(
+            "cannot read the current directory: {e}; cd to an existing directory"
+        ))
+    })?;
     let root = log::repo_root(&cwd);
     let log_path = match &args.log_path {
         Some(p) => p.clone(),

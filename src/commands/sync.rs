@@ -113,7 +113,7 @@ pub fn run(g: &Global, a: &SyncArgs) -> Result<i32> {
         chosen = all.iter().collect();
     }
     if a.jobs == 0 {
-        return Err(Error::Usage("--jobs must be at least 1".into()));
+        return Err(Error::Usage("--jobs 0: give at least 1".into()));
     }
     let comment_repo = match &a.comment_commit {
         None => None,
