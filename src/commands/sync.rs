@@ -27,9 +27,9 @@ Exit status:
   other codes are spx's usual ones (a file that cannot be decrypted, a bad .sops.yaml)
 
 Examples:
-  spx sync --dry-run                 show what would change on every target
-  spx sync vps-i1                    apply to one target
-  spx sync --check                   reachable? age key present? drift?
+  spx sync --dry-run                 # show what would change on every target
+  spx sync vps-i1                    # apply to one target
+  spx sync --check                   # reachable? age key present? drift?
   spx sync --prune --comment-commit \"$GITHUB_SHA\"")]
 pub struct SyncArgs {
     /// Targets to sync (names under `spx: sync:`); all when none are given
