@@ -142,12 +142,18 @@ impl Config {
                     .enumerate()
                 {
                     let m = item.as_map().ok_or_else(|| {
-                        cfg_err(origin, format!("creation rule {index} is not a mapping"))
+                        cfg_err(
+                            origin,
+                            format!("creation rule {index} is not a mapping; write it as `- path_regex: …` with `age: …` below it"),
+                        )
                     })?;
                     rules.push(Self::rule(m, index, origin)?);
                 }
             }
-            Some(_) => return Err(cfg_err(origin, "creation_rules must be a list")),
+            Some(_) => return Err(cfg_err(
+                    origin,
+                    "creation_rules must be a list of rules, each `- path_regex: …` with `age: …` below it",
+                )),
         }
         let mut stores = EmitOptions::default();
         if let Some(Value::Map(s)) = root.get("stores") {

@@ -449,7 +449,8 @@ fn check_own_entries_agree(
 pub fn recover_data_key(md: &Metadata, ids: &Identities, file: &str) -> Result<DataKey> {
     let multi = md.groups.len() >= 2;
     let mut shares: Vec<zeroize::Zeroizing<Vec<u8>>> = Vec::new();
-    let mut report = String::new();
+    // Why the data key could not be unwrapped, beyond "no identity matched" (one line).
+    let mut problems: Vec<String> = Vec::new();
     for (gi, g) in md.groups.iter().enumerate() {
         let mut ok = None;
         let mut lines = Vec::new();
@@ -460,11 +461,11 @@ pub fn recover_data_key(md: &Metadata, ids: &Identities, file: &str) -> Result<D
                     ok = Some(pt);
                     break;
                 }
-                Err(e) => lines.push(format!("    {}: {e}", crate::keys::short(&k.recipient))),
+                Err(e) => lines.push(format!("{}: {e}", crate::keys::short(&k.recipient))),
             }
         }
         if g.age.is_empty() {
-            lines.push("    (no age recipients in this group)".into());
+            lines.push(format!("key group {gi} has no age recipients"));
         }
         match ok {
             Some(pt) => {
@@ -475,11 +476,10 @@ pub fn recover_data_key(md: &Metadata, ids: &Identities, file: &str) -> Result<D
                     });
                 }
                 shares.push(pt);
-                report.push_str(&format!("  group {gi}: opened\n"));
             }
-            None => {
-                report.push_str(&format!("  group {gi}: FAILED\n{}\n", lines.join("\n")));
-            }
+            None => problems.extend(lines.into_iter().filter(|l| {
+                !l.ends_with(": no identity matched") && !l.ends_with(": no identities found")
+            })),
         }
     }
     if multi {
@@ -502,21 +502,57 @@ pub fn recover_data_key(md: &Metadata, ids: &Identities, file: &str) -> Result<D
                 ),
             });
         }
-        report.push_str(&format!(
-            "The file needs {need} of its {} key groups; only {} could be opened.\n",
-            md.groups.len(),
-            shares.len()
-        ));
+        problems.insert(
+            0,
+            format!(
+                "the file needs {need} of its {} key groups; only {} could be opened",
+                md.groups.len(),
+                shares.len()
+            ),
+        );
     }
-    let detail = format!(
-        "{report}Identities were looked for in:\n{}\nRecipients of this file: {}\nAdd one of their identities (e.g. SOPS_AGE_KEY_FILE=path/to/keys.txt), or ask a recipient to add your public key and run `spx updatekeys`.",
-        ids.describe_sources(),
-        md.all_recipients().iter().map(|r| crate::keys::short(r)).collect::<Vec<_>>().join(", ")
-    );
+    let names = recipient_names(file);
+    let recipients = md
+        .all_recipients()
+        .iter()
+        .map(|r| match names.iter().find(|(_, k)| k == r) {
+            Some((n, _)) => format!("{} ({n})", crate::keys::short(r)),
+            None => crate::keys::short(r),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut detail = problems;
+    detail.push(format!(
+        "identities looked for in: {}",
+        ids.describe_sources_inline()
+    ));
     Err(Error::NoIdentity {
         file: file.into(),
-        detail,
+        recipients: if recipients.is_empty() {
+            "no age recipient".into()
+        } else {
+            recipients
+        },
+        detail: detail.join("; ").replace('\n', " "),
     })
+}
+
+/// The names .sops.yaml gives recipients (`spx: recipients:`, anchors, comments), found from
+/// the file's directory upwards; empty when there is no readable .sops.yaml.
+fn recipient_names(file: &str) -> Vec<(String, String)> {
+    let dir = std::path::Path::new(file)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let Ok(cwd) = std::env::current_dir() else {
+        return Vec::new();
+    };
+    let Ok(Some(config)) = crate::config::Config::discover(&cwd.join(dir)) else {
+        return Vec::new();
+    };
+    let text = std::fs::read_to_string(config.path()).unwrap_or_default();
+    crate::sopsyaml_edit::all_names(&text, &config)
 }
 
 /// Wrap the data key for recipient groups (one group: the whole key; several: Shamir shares).
@@ -527,7 +563,7 @@ pub fn wrap_data_key(
 ) -> Result<(Vec<KeyGroup>, usize)> {
     if groups.is_empty() || groups.iter().any(|g| g.is_empty()) {
         return Err(Error::Recipient(
-            "cannot encrypt: a key group has no recipients".into(),
+            "cannot encrypt: a key group has no recipients; name at least one age1… key in every key group of the creation rule (or pass --age)".into(),
         ));
     }
     // Parse every recipient first so a typo fails before any work.
@@ -548,7 +584,7 @@ pub fn wrap_data_key(
             threshold
         };
         let shares = shamir::split(key.as_bytes(), groups.len(), t)
-            .map_err(|e| Error::Config(format!("cannot split the data key: {e}")))?;
+            .map_err(|e| Error::Config(format!("cannot split the data key into Shamir shares: {e}; check shamir_threshold against the number of key groups in the creation rule")))?;
         (shares, t)
     };
     let mut out = Vec::new();

@@ -434,7 +434,7 @@ pub fn merge_logs(base: &str, ours: &str, theirs: &str) -> Result<String> {
         let problems = log::verify::check_prefix(&b.entries, &p.entries);
         if !problems.is_empty() {
             return Err(Error::Other(format!(
-                "rotation log ({side}) is not an append of the common base: {}",
+                "rotation log ({side}) is not an append of the common base: {}; merge it by hand, then check it with `spx log verify`",
                 problems[0].message
             )));
         }

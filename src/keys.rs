@@ -95,7 +95,7 @@ impl Recipient {
         } else if s.starts_with("age1") {
             age::x25519::Recipient::from_str(s).map(Recipient::X25519).map_err(|e| {
                 Error::Recipient(format!(
-                    "invalid age recipient {s:?}: {e}. An age public key looks like age1… (from `age-keygen -y` or `spx keygen`)."
+                    "invalid age recipient {s:?}: {e}; an age public key looks like age1… (from `age-keygen -y` or `spx keygen`)"
                 ))
             })
         } else if s.starts_with("ssh-") {
@@ -115,6 +115,11 @@ impl Recipient {
 
     /// Encrypt `payload` to this recipient alone, ASCII-armored (sops's `enc`).
     pub fn wrap(&self, payload: &[u8]) -> Result<String> {
+        let r_text = match self {
+            Recipient::X25519(r) => r.to_string(),
+            Recipient::Ssh(r) => r.to_string(),
+            Recipient::Plugin(r) => r.to_string(),
+        };
         let plugin;
         let r: &dyn age::Recipient = match self {
             Recipient::X25519(r) => r,
@@ -133,7 +138,12 @@ impl Recipient {
             }
         };
         let enc = age::Encryptor::with_recipients(std::iter::once(r))
-            .map_err(|e| Error::Recipient(format!("cannot encrypt the data key: {e}")))?;
+            .map_err(|e| {
+                Error::Recipient(format!(
+                    "cannot encrypt the data key for {}: {e}; check this recipient in .sops.yaml or --age",
+                    short(&r_text)
+                ))
+            })?;
         let mut out = Vec::with_capacity(400);
         let io = |e: std::io::Error| Error::Other(format!("cannot armor the data key: {e}"));
         let armor = ArmoredWriter::wrap_output(&mut out, ArmorFormat::AsciiArmor).map_err(io)?;
@@ -190,7 +200,11 @@ impl Identities {
         let mut ids = Identities::empty();
         ids.add_text("given identities", text);
         match ids.sources.first() {
-            Some(r) if r.outcome.starts_with("error") => Err(Error::Other(r.outcome.clone())),
+            Some(r) if r.outcome.starts_with("error") => Err(Error::Other(format!(
+                "{}: {}; an identity file holds AGE-SECRET-KEY-1… lines (from `spx keygen` or `age-keygen`)",
+                r.name,
+                r.outcome.trim_start_matches("error: ")
+            ))),
             _ => Ok(ids),
         }
     }
@@ -432,6 +446,22 @@ impl Identities {
         r.read_to_end(&mut out)
             .map_err(|e| format!("age payload: {e}"))?;
         Ok(out)
+    }
+
+    /// Where identities were looked for, on one line (for error messages); the environment
+    /// variables that are not set are left out.
+    pub fn describe_sources_inline(&self) -> String {
+        let shown: Vec<String> = self
+            .sources
+            .iter()
+            .filter(|s| s.outcome != "not set")
+            .map(|s| format!("{}: {}", s.name, s.outcome))
+            .collect();
+        if shown.is_empty() {
+            "nowhere (no identity variable is set)".into()
+        } else {
+            shown.join(", ")
+        }
     }
 
     /// A human summary of where identities were looked for.

@@ -15,7 +15,7 @@ pub struct CompletionsArgs {
 }
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  spx man > spx.1 && man ./spx.1")]
+#[command(after_help = "Examples:\n  spx man > spx.1 && man ./spx.1")]
 pub struct ManArgs {}
 
 pub fn completions(a: &CompletionsArgs) -> Result<i32> {

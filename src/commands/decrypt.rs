@@ -48,7 +48,7 @@ pub fn run(g: &Global, a: &DecryptArgs) -> Result<i32> {
     if a.files.len() > 1 {
         if a.output.is_some() {
             return Err(Error::ConflictingParameters(
-                "--output takes one input file".into(),
+                "--output takes one input file; decrypt the others one by one".into(),
             ));
         }
         let mut all = Vec::new();
@@ -129,7 +129,7 @@ fn decrypt_one(g: &Global, a: &DecryptArgs) -> Result<Vec<u8>> {
             let doc = opened.plain.first().cloned().unwrap_or_default();
             let v = crate::path::get(&doc, &steps).map_err(|e| {
                 Error::NotInTree(format!(
-                    "{name}: {e} (path {})",
+                    "{name}: {e} (path {}); list its keys with `spx decrypt --mask {name}`",
                     a.extract.as_deref().unwrap_or("")
                 ))
             })?;

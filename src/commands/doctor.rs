@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 #[derive(clap::Args, Debug, Default)]
-#[command(after_help = "Example:\n  spx doctor   # exit 0 when healthy, 1 with problems")]
+#[command(after_help = "Examples:\n  spx doctor   # exit 0 when healthy, 1 with problems")]
 pub struct DoctorArgs {}
 
 /// A remark that is not a problem (left out with `--quiet`).

@@ -39,7 +39,7 @@ pub struct ExecEnvArgs {
 }
 
 #[derive(clap::Args, Debug, Default)]
-#[command(after_help = "Example:\n  spx exec-file secrets/shared.sops.yaml -- cat {}")]
+#[command(after_help = "Examples:\n  spx exec-file secrets/shared.sops.yaml -- cat {}")]
 pub struct ExecFileArgs {
     /// Accepted for sops compatibility: spx always uses a regular 0600 file in a private directory
     #[arg(long)]
@@ -135,9 +135,12 @@ fn command_for(args: &[String]) -> Command {
 
 fn wait(mut c: Command) -> Result<i32> {
     use std::os::unix::process::ExitStatusExt;
-    let status = c
-        .status()
-        .map_err(|e| Error::Other(format!("cannot run {:?}: {e}", c.get_program())))?;
+    let status = c.status().map_err(|e| {
+        Error::Other(format!(
+            "cannot run {:?}: {e}; check that it is installed and on PATH",
+            c.get_program()
+        ))
+    })?;
     Ok(status
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
@@ -155,7 +158,7 @@ pub fn run_env(g: &Global, a: &ExecEnvArgs) -> Result<i32> {
     };
     if command.is_empty() {
         return Err(Error::Usage(
-            "exec-env needs a command after the file(s)".into(),
+            "exec-env needs a command after the file(s), e.g. `spx exec-env secrets/shared.sops.yaml -- ./deploy.sh`".into(),
         ));
     }
     let ids = Identities::discover();
@@ -204,7 +207,9 @@ pub fn run_file(g: &Global, a: &ExecFileArgs) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| format!("tmp-file.{}", out_fmt.name()));
     if name.contains('/') {
-        return Err(Error::Usage("--filename must be a plain file name".into()));
+        return Err(Error::Usage(format!(
+            "--filename {name:?}: must be a plain file name without /, e.g. --filename app.env"
+        )));
     }
     let path = dir.write_file(&name, &plain)?;
     let p = path.to_string_lossy().to_string();

@@ -6,7 +6,7 @@ use crate::store;
 
 #[derive(clap::Args, Debug, Default)]
 #[command(
-    after_help = "Example:\n  spx filestatus secrets/shared.sops.yaml   # prints {\"encrypted\":true}"
+    after_help = "Examples:\n  spx filestatus secrets/shared.sops.yaml   # prints {\"encrypted\":true}"
 )]
 pub struct FilestatusArgs {
     /// Input format (default: by extension)
@@ -24,7 +24,7 @@ pub fn run(_g: &Global, a: &FilestatusArgs) -> Result<i32> {
     let fmt = pick_format(a.input_type.as_deref(), &a.file)?;
     let bytes = read_input(&a.file)?;
     let mut docs = store::load_encrypted(fmt, &bytes, &a.file)
-        .map_err(|e| Error::Other(format!("cannot check file status: {e}")))?;
+        .map_err(|e| Error::Other(format!("{e}; so its encryption status is unknown")))?;
     let encrypted = match store::split_metadata(fmt, &mut docs) {
         Some(md) => {
             let m = md.as_map();

@@ -12,7 +12,7 @@ use std::process::Command;
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Used by git as a textconv driver (see `spx git setup`):\n  git diff secrets/shared.sops.yaml   # key-level, values masked"
+    after_help = "Used by git as a textconv driver (see `spx git setup`).\n\nExamples:\n  spx diff secrets/shared.sops.yaml   # keys with values masked\n  git diff secrets/shared.sops.yaml   # the same, through git, after `spx git setup`"
 )]
 pub struct DiffArgs {
     /// Show the values themselves (only when stdout is a terminal)
@@ -27,7 +27,7 @@ pub struct DiffArgs {
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Used by git as a merge driver (`spx git setup` writes the config):\n  merge.spx.driver = spx merge %O %A %B %P\nWhen both sides changed a key:\n  spx merge --resolve secrets/shared.sops.yaml"
+    after_help = "Used by git as a merge driver (`spx git setup` writes the config):\n  merge.spx.driver = spx merge %O %A %B %P\n\nExamples:\n  spx merge --resolve secrets/shared.sops.yaml   # both sides changed a key: pick in $EDITOR\n  spx merge --resolve secrets/shared.sops.yaml --reason 'keep the new SMTP password'"
 )]
 pub struct MergeArgs {
     /// Resolve the conflicts of FILE (during a conflicted git merge) in $EDITOR
@@ -42,6 +42,9 @@ pub struct MergeArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Used by git as the rotation log's merge driver (`spx git setup` writes the config):\n  merge.spx-log.driver = spx merge-log %O %A %B\n\nExamples:\n  spx merge-log base.md ours.md theirs.md   # as git runs it: the merged log replaces ours.md"
+)]
 pub struct MergeLogArgs {
     /// %O %A %B: base, ours (the result is written here), theirs
     #[arg(num_args = 3, required = true, value_names = ["BASE", "OURS", "THEIRS"])]
@@ -49,6 +52,9 @@ pub struct MergeLogArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  spx git setup\n  git diff secrets/shared.sops.yaml   # afterwards: key-level, values masked"
+)]
 pub struct GitArgs {
     #[command(subcommand)]
     pub command: GitCommand,
@@ -57,6 +63,9 @@ pub struct GitArgs {
 #[derive(clap::Subcommand, Debug)]
 pub enum GitCommand {
     /// Write .gitattributes and the local git config for spx's diff and merge drivers
+    #[command(
+        after_help = "Examples:\n  spx git setup && git add .gitattributes\n  git log -p secrets/shared.sops.yaml   # afterwards: key-level history, values masked"
+    )]
     Setup,
 }
 
@@ -184,7 +193,11 @@ fn resolve(g: &Global, file: &str, reason: Option<&str>) -> Result<i32> {
     let (docs, conflicts) = gd::merge(&sides);
     let opts = g.emit_options();
     let text = String::from_utf8(crate::store::emit_plain(fmt, &docs, &opts, file)?)
-        .map_err(|_| Error::Other("not UTF-8".into()))?;
+        .map_err(|_| {
+            Error::Other(format!(
+                "{file}: the merged content is not UTF-8 text and cannot be resolved in an editor; pick a side with `git checkout --ours {file}` or `--theirs`"
+            ))
+        })?;
     let theirs_text =
         String::from_utf8(crate::store::emit_plain(fmt, &sides.theirs.0, &opts, file)?)
             .unwrap_or_default();
@@ -289,7 +302,8 @@ pub fn git(_g: &Global, a: &GitArgs) -> Result<i32> {
             let root = crate::log::repo_root(&std::env::current_dir().unwrap_or_default());
             if !root.join(".git").exists() {
                 return Err(Error::Usage(
-                    "spx git setup works in a git repository".into(),
+                    "spx git setup works in a git repository: cd into one, or run `git init` first"
+                        .into(),
                 ));
             }
             let done = setup(&root)?;
@@ -361,9 +375,13 @@ pub fn setup(root: &Path) -> Result<Vec<String>> {
             .arg(root)
             .args(["config", "--local", k, v])
             .output()
-            .map_err(|e| Error::Other(format!("git config: {e}")))?;
+            .map_err(|e| Error::Other(format!("cannot run git config: {e}; is git installed?")))?;
         if !o.status.success() {
-            return Err(Error::Other(format!("git config {k} failed")));
+            return Err(Error::Other(format!(
+                "git config --local {k} failed in {}: {}; check that .git/config is writable",
+                root.display(),
+                String::from_utf8_lossy(&o.stderr).trim().replace('\n', " ")
+            )));
         }
         done.push(format!("git config {k} = {v}"));
     }

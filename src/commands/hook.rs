@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 /// Manage the git pre-commit hook.
 #[derive(clap::Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  spx hook install\n  spx hook install --chain            # keep an existing pre-commit hook, run it first"
+)]
 pub struct HookArgs {
     #[command(subcommand)]
     pub action: HookAction,
@@ -14,6 +17,9 @@ pub struct HookArgs {
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum HookAction {
     /// Write the pre-commit hook into the repository's hooks directory (honours core.hooksPath).
+    #[command(
+        after_help = "Examples:\n  spx hook install\n  spx hook install --force            # replace a different pre-commit hook"
+    )]
     Install {
         /// Replace a different existing pre-commit hook.
         #[arg(long, conflicts_with = "chain")]

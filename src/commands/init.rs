@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug, Default)]
 #[command(
-    after_help = "Example:\n  cd my-repo && spx init && git add -A && git commit -m 'Secrets managed by spx'"
+    after_help = "Examples:\n  cd my-repo && spx init && git add -A && git commit -m 'Secrets managed by spx'"
 )]
 pub struct InitArgs {}
 
@@ -21,8 +21,11 @@ const GITIGNORE: &[&str] = &[
 ];
 
 fn repo_root() -> Result<PathBuf> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::Other(format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir().map_err(|e| {
+        Error::Other(format!(
+            "cannot read the current directory: {e}; cd to an existing directory"
+        ))
+    })?;
     cwd.ancestors()
         .find(|d| d.join(".git").exists())
         .map(Path::to_path_buf)
@@ -76,10 +79,14 @@ pub fn run(g: &Global, _a: &InitArgs) -> Result<i32> {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
                 .or_else(crate::keys::default_key_file)
-                .ok_or_else(|| Error::Other("no home directory for a new identity".into()))?;
+                .ok_or_else(|| {
+                    Error::Other(
+                        "no home directory for a new identity: set HOME, or SOPS_AGE_KEY_FILE to where the identity should go".into(),
+                    )
+                })?;
             if path.exists() {
                 return Err(Error::Other(format!(
-                    "{}: exists but holds no usable age identity",
+                    "{}: exists but holds no usable age identity; fix it (`age-keygen -y` on it must print a key) or move it away, then run `spx init` again",
                     path.display()
                 )));
             }

@@ -7,7 +7,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug, Clone)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  spx log --file secrets/shared.sops.yaml --since 30d\n  spx log --key smtp --format json\n  spx log verify                     # exit 1 when the log was rewritten\n  spx log stale --older-than 6m"
+)]
 pub struct LogArgs {
     #[command(subcommand)]
     pub command: Option<LogCommand>,
@@ -23,9 +26,15 @@ pub struct LogArgs {
 pub enum LogCommand {
     /// Check the log: the chain of digests holds and committed rows were only appended to.
     /// Exits 1 with one line per problem.
+    #[command(
+        after_help = "Examples:\n  spx log verify\n  spx log verify --log-path docs/secrets-rotation-log.md"
+    )]
     Verify,
     /// Every secret with the date it last changed per the log, oldest first, flagging those
     /// not changed within the limit.
+    #[command(
+        after_help = "Examples:\n  spx log stale                      # flags secrets unchanged for 90 days\n  spx log stale --older-than 1y --format json"
+    )]
     Stale(StaleArgs),
 }
 
@@ -68,8 +77,11 @@ pub enum OutputFormat {
 /// `docs/secrets-rotation-log.md` at the repository root; `stale` lists the keys the log knows
 /// of (see [`run_at`] to pass the sops files' keys instead).
 pub fn run(g: &crate::commands::Global, args: &LogArgs) -> Result<i32> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::Other(format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir().map_err(|e| {
+        Error::Other(format!(
+            "cannot read the current directory: {e}; cd to an existing directory"
+        ))
+    })?;
     let root = log::repo_root(&cwd);
     let log_path = match &args.log_path {
         Some(p) => p.clone(),

@@ -49,8 +49,11 @@ impl Global {
         if let Some(p) = &self.config {
             return Config::load(p).map(Some);
         }
-        let cwd = std::env::current_dir()
-            .map_err(|e| Error::Other(format!("cannot read the current directory: {e}")))?;
+        let cwd = std::env::current_dir().map_err(|e| {
+            Error::Other(format!(
+                "cannot read the current directory: {e}; cd to an existing directory"
+            ))
+        })?;
         Config::discover(&cwd)
     }
 
@@ -115,7 +118,7 @@ pub fn pick_format(type_flag: Option<&str>, name: &str) -> Result<Format> {
     match type_flag {
         Some(t) => Format::from_name(t).ok_or_else(|| {
             Error::Usage(format!(
-                "unknown type {t:?}: expected yaml, json, dotenv, ini or binary"
+                "unknown type {t:?}: expected yaml, json, dotenv, ini or binary (e.g. --input-type yaml)"
             ))
         }),
         None => Ok(Format::from_path(Path::new(name))),

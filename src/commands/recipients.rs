@@ -32,8 +32,14 @@ pub struct RecipientsArgs {
 #[derive(clap::Subcommand, Debug)]
 pub enum RecipientsCommand {
     /// Named recipients, their keys, the rules and files they appear in (-v: the files)
+    #[command(
+        after_help = "Examples:\n  spx recipients list\n  spx recipients list -v              # also the files each can open"
+    )]
     List,
     /// Name an age public key and add it to every creation rule, then update every file
+    #[command(
+        after_help = "Examples:\n  spx recipients add bob age1…\n  spx recipients add ci \"$(age-keygen -y ci-key.txt)\" --reason 'CI deploys'"
+    )]
     Add {
         /// A short name for the person or machine (letters, digits, _ - .)
         name: String,
@@ -41,7 +47,13 @@ pub enum RecipientsCommand {
         key: String,
     },
     /// Remove a recipient (by name, or by key) from every rule; rotate the files they could read
-    Remove { name: String },
+    #[command(
+        after_help = "Examples:\n  spx recipients remove bob --reason 'left the team'\n  spx recipients remove age1…        # by key, when it has no name"
+    )]
+    Remove {
+        /// The recipient's name (as `spx recipients list` shows it), or their age1… key
+        name: String,
+    },
 }
 
 /// A sops file found under the repository and its metadata.

@@ -44,7 +44,7 @@ pub struct SetArgs {
 }
 
 #[derive(clap::Args, Debug, Default)]
-#[command(after_help = "Example:\n  spx unset secrets/shared.sops.yaml '[\"old_api_key\"]'")]
+#[command(after_help = "Examples:\n  spx unset secrets/shared.sops.yaml '[\"old_api_key\"]'")]
 pub struct UnsetArgs {
     /// Exit 0 without writing if the key is absent
     #[arg(long)]
@@ -157,6 +157,7 @@ pub fn set(g: &Global, a: &SetArgs) -> Result<Option<Change>> {
     });
     let value = parse_json_value(&text)?;
     let idempotent = a.idempotent;
+    let file = a.file.clone();
     modify(
         g,
         &a.file,
@@ -167,7 +168,12 @@ pub fn set(g: &Global, a: &SetArgs) -> Result<Option<Change>> {
             if idempotent && path::get(doc, &steps).map(|v| v == &value).unwrap_or(false) {
                 return Ok(false);
             }
-            path::set(doc, &steps, value.clone())?;
+            path::set(doc, &steps, value.clone()).map_err(|e| match e {
+                Error::NotInTree(m) => Error::NotInTree(format!(
+                    "{file}: {m}; a path can only go through mappings (by key) and lists (by index)"
+                )),
+                e => e,
+            })?;
             Ok(true)
         },
     )
@@ -187,11 +193,15 @@ pub fn unset(g: &Global, a: &UnsetArgs) -> Result<Option<Change>> {
         a.input_type.as_deref(),
         a.ignore_mac,
         a.reason.as_deref(),
-        &mut |doc| match path::unset(doc, &steps) {
+        &mut |doc| {
+            match path::unset(doc, &steps) {
             Ok(()) => Ok(true),
             Err(Error::NotInTree(_)) if idempotent => Ok(false),
-            Err(Error::NotInTree(m)) => Err(Error::NotInTree(format!("{file}: {m}"))),
+            Err(Error::NotInTree(m)) => Err(Error::NotInTree(format!(
+                "{file}: {m}; list its keys with `spx decrypt --mask {file}`, or pass --idempotent to accept a missing key"
+            ))),
             Err(e) => Err(e),
+        }
         },
     )
 }

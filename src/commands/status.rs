@@ -41,7 +41,7 @@ pub fn run(g: &Global, a: &StatusArgs) -> Result<i32> {
     let files = if a.files.is_empty() {
         match &config {
             Some(c) => repository_files(c),
-            None => return Err(Error::Config("no .sops.yaml found: name the files".into())),
+            None => return Err(Error::Config("no .sops.yaml found (searched from the current directory upwards): name the files (`spx status FILE…`) or run `spx init`".into())),
         }
     } else {
         a.files.clone()

@@ -27,9 +27,9 @@ Exit status:
   other codes are spx's usual ones (a file that cannot be decrypted, a bad .sops.yaml)
 
 Examples:
-  spx sync --dry-run                 show what would change on every target
-  spx sync vps-i1                    apply to one target
-  spx sync --check                   reachable? age key present? drift?
+  spx sync --dry-run                 # show what would change on every target
+  spx sync vps-i1                    # apply to one target
+  spx sync --check                   # reachable? age key present? drift?
   spx sync --prune --comment-commit \"$GITHUB_SHA\"")]
 pub struct SyncArgs {
     /// Targets to sync (names under `spx: sync:`); all when none are given
@@ -117,7 +117,7 @@ pub fn run(g: &Global, a: &SyncArgs) -> Result<i32> {
         chosen = all.iter().collect();
     }
     if a.jobs == 0 {
-        return Err(Error::Usage("--jobs must be at least 1".into()));
+        return Err(Error::Usage("--jobs 0: give at least 1".into()));
     }
     let comment_repo = match &a.comment_commit {
         None => None,

@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 /// Check that no plaintext secret is (about to be) committed.
 #[derive(clap::Args, Debug, Clone)]
+#[command(
+    after_help = "Exit status: 0 clean, 1 findings, 2 usage error.\n\nExamples:\n  spx verify                         # the staged changes, as the pre-commit hook does\n  spx verify --all --format sarif > spx.sarif\n  spx verify --decrypt secrets/shared.sops.yaml"
+)]
 pub struct VerifyArgs {
     /// Check the staged changes (blob content in the git index, not the work tree). The default
     /// when no path is given.

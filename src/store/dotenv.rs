@@ -58,7 +58,7 @@ pub fn emit(doc: &Document, file: &str) -> Result<String> {
                     return Err(Error::Dump {
                         file: file.into(),
                         format: "dotenv",
-                        msg: format!("cannot use complex value in dotenv file; offending key {k}"),
+                        msg: format!("cannot use complex value in dotenv file; offending key {k}; keep nested values out of dotenv files, or use --output-type yaml or json"),
                     });
                 }
                 if let Value::Comment(c) = v {
@@ -275,7 +275,7 @@ mod tests {
         assert_eq!(e.exit_code(), 2);
         let msg = e.to_string();
         assert!(
-            msg.starts_with("x.env: line 3: invalid dotenv input line"),
+            msg.starts_with("x.env: cannot parse: line 3: invalid dotenv input line"),
             "{msg}"
         );
         assert!(

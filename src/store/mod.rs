@@ -170,7 +170,7 @@ pub fn emit_value(
             Format::Dotenv | Format::Ini => Err(Error::Dump {
                 file: file.into(),
                 format: format.name(),
-                msg: "only strings and mappings can be extracted in this format".into(),
+                msg: "only strings and mappings can be extracted in this format; pass --output-type yaml or json".into(),
             }),
         },
     }

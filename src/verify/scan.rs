@@ -464,8 +464,12 @@ fn paths(cwd: &Path, given: &[PathBuf]) -> Result<Report> {
         } else {
             cwd.join(p)
         };
-        let meta = std::fs::metadata(&abs)
-            .map_err(|_| Error::Usage(format!("{}: no such file or directory", p.display())))?;
+        let meta = std::fs::metadata(&abs).map_err(|_| {
+            Error::Usage(format!(
+                "{}: no such file or directory; check the path",
+                p.display()
+            ))
+        })?;
         let files: Vec<PathBuf> = if meta.is_dir() {
             ignore::WalkBuilder::new(&abs)
                 .hidden(false)
