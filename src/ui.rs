@@ -7,15 +7,14 @@
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-/// `--color`.
+/// `--color`: `auto` colours a stream that is a terminal when `NO_COLOR` is unset or empty;
+/// `always` colours even into a pipe or file; `never` never does. (No doc comments on the
+/// variants: clap would then switch every command's help to its long layout.)
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ColorChoice {
-    /// Colour when the stream is a terminal and `NO_COLOR` is unset or empty
     #[default]
     Auto,
-    /// Always colour, even into a pipe or file
     Always,
-    /// Never colour
     Never,
 }
 
