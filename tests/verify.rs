@@ -658,3 +658,38 @@ fn gen_repo_six_planted_caught_and_nothing_else() {
         assert_eq!(out.files_scanned, if all { 20_006 } else { 50 });
     }
 }
+
+#[test]
+fn config_files_are_read_from_the_index_whether_committed_staged_changed_or_deleted() {
+    // `.spx-allow` (like `.sops.yaml` and the log) is read as staged: from HEAD when the index
+    // has it unchanged, from the index when staged, never from the work tree, and absent when
+    // its deletion is staged.
+    let fx = repo();
+    git(fx.dir.path(), &["config", "user.name", "T"]);
+    git(fx.dir.path(), &["config", "user.email", "t@example.net"]);
+    fx.write(".spx-allow", "tests/fixtures/\n");
+    fx.write("README.md", "hello\n");
+    git(fx.dir.path(), &["add", "-A"]);
+    git(fx.dir.path(), &["commit", "-qm", "allow fixtures"]);
+    let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n";
+    fx.write("tests/fixtures/key.pem", pem);
+    git(fx.dir.path(), &["add", "tests/fixtures/key.pem"]);
+    // Committed and unchanged: allowed.
+    assert!(verify(&fx, Scope::Staged).is_empty());
+    // Emptied in the work tree only: still allowed (the index is what gets committed).
+    fx.write(".spx-allow", "# nothing\n");
+    assert!(verify(&fx, Scope::Staged).is_empty());
+    // The emptied version staged: no longer allowed.
+    git(fx.dir.path(), &["add", ".spx-allow"]);
+    assert_eq!(
+        rules_for(&verify(&fx, Scope::Staged), "tests/fixtures/key.pem"),
+        ["private-key"]
+    );
+    // Restored in the work tree, deletion staged: not allowed either.
+    fx.write(".spx-allow", "tests/fixtures/\n");
+    git(fx.dir.path(), &["rm", "-q", "-f", "--cached", ".spx-allow"]);
+    assert_eq!(
+        rules_for(&verify(&fx, Scope::Staged), "tests/fixtures/key.pem"),
+        ["private-key"]
+    );
+}

@@ -286,6 +286,11 @@ impl Compiled {
     }
 }
 
+/// Compile the pattern set now (e.g. on another thread while git lists what is staged).
+pub fn warm() {
+    compiled();
+}
+
 fn compiled() -> &'static Compiled {
     static C: OnceLock<Compiled> = OnceLock::new();
     C.get_or_init(|| {

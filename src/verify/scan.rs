@@ -132,30 +132,46 @@ fn context(
 
 fn staged(repo: &Repository) -> Result<Report> {
     let workdir = repo.workdir().expect("checked by open_repo").to_path_buf();
-    // Loading the whole index (20,000 entries, SHA-1 checked) costs more than the rest of a
-    // staged scan: the few files read from the index are looked up in one `git ls-files`, and
-    // the index itself is loaded only when a rule needs it.
+    // While git lists the staged changes, the other core compiles the secret patterns.
+    let warm = std::thread::spawn(super::patterns::warm);
+    let head_tree = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    // What is staged, from git's cache-tree-aware diff; a path it does not list is in the
+    // index as in HEAD. Loading the whole index (20,000 entries, SHA-1 checked) would cost more
+    // than the rest of a staged scan, so it is loaded only when a rule needs it (or git is
+    // absent).
+    let changes = spawn_staged_diff(&workdir).and_then(read_staged_diff);
     let index_cell: std::cell::OnceCell<Option<git2::Index>> = std::cell::OnceCell::new();
     let index = || index_cell.get_or_init(|| repo.index().ok()).as_ref();
-    let known = staged_ids(
-        &workdir,
-        &[".sops.yaml", ".spx-allow", crate::log::DEFAULT_LOG_PATH],
-    );
     let from_index = |p: &str| -> Option<Vec<u8>> {
-        let id = match &known {
-            Some(m) if m.0.iter().any(|q| q == p) => *m.1.get(p)?,
-            _ => index()?.get_path(Path::new(p), 0)?.id,
+        let id = match &changes {
+            Some(ch) => match ch.iter().find(|c| c.path == p) {
+                Some(c) => c.id?,
+                None => head_tree.as_ref()?.get_path(Path::new(p)).ok()?.id(),
+            },
+            None => index()?.get_path(Path::new(p), 0)?.id,
         };
         repo.find_blob(id).ok().map(|b| b.content().to_vec())
     };
-    let read = |p: &str| from_index(p).or_else(|| std::fs::read(workdir.join(p)).ok());
+    // What will be committed: a file not in the index is not read from the work tree (only
+    // without git's listing is the work tree the fallback).
+    let read = |p: &str| match &changes {
+        Some(_) => from_index(p),
+        None => from_index(p).or_else(|| std::fs::read(workdir.join(p)).ok()),
+    };
     let mut findings = Vec::new();
     let ctx = context(&read, &workdir, true, &mut findings)?;
 
-    let head_tree = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let mut items = Vec::new();
     let mut seen = HashSet::new();
-    for (path, id) in staged_changes(repo, &workdir, head_tree.as_ref(), &index)? {
+    let staged_list = match &changes {
+        Some(ch) => ch
+            .iter()
+            .filter(|c| !c.submodule && matches!(c.status, 'A' | 'M' | 'C' | 'R' | 'T'))
+            .filter_map(|c| Some((c.path.clone(), c.id?)))
+            .collect(),
+        None => staged_changes_libgit2(repo, head_tree.as_ref(), &index)?,
+    };
+    for (path, id) in staged_list {
         seen.insert(path.clone());
         items.push(Item {
             path,
@@ -214,6 +230,7 @@ fn staged(repo: &Repository) -> Result<Report> {
         changed,
     }));
     let files = items.len();
+    let _ = warm.join();
     findings.extend(check_parallel(&ctx, items, Some(repo)));
     if ctx
         .policy
@@ -227,47 +244,9 @@ fn staged(repo: &Repository) -> Result<Report> {
     Ok(done(findings, files))
 }
 
-/// Blob ids of `paths` in the index, from one `git ls-files -s` (None when git is absent):
-/// (the paths asked about, path → id for those staged).
-#[allow(clippy::type_complexity)]
-fn staged_ids(
-    workdir: &Path,
-    paths: &[&str],
-) -> Option<(Vec<String>, std::collections::HashMap<String, Oid>)> {
-    let o = std::process::Command::new("git")
-        .arg("-C")
-        .arg(workdir)
-        .args(["ls-files", "-s", "-z", "--"])
-        .args(paths)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    let mut m = std::collections::HashMap::new();
-    for rec in o.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-        // "<mode> <oid> <stage>\t<path>"
-        let rec = String::from_utf8_lossy(rec);
-        let (meta, path) = rec.split_once('\t')?;
-        let f: Vec<&str> = meta.split(' ').collect();
-        if f.len() == 3 && f[2] == "0" {
-            m.insert(path.to_string(), Oid::from_str(f[1]).ok()?);
-        }
-    }
-    Some((paths.iter().map(|s| s.to_string()).collect(), m))
-}
-
-/// Added, modified, copied, renamed or type-changed paths in the index against HEAD, with their
-/// staged blob ids (submodules skipped). `git diff --cached --raw` uses the index's cache-tree
-/// to skip unchanged directories, which makes it several times faster than libgit2's
-/// tree-to-index diff on a large repository; libgit2 remains the fallback when git is absent.
-fn staged_changes<'i>(
-    repo: &Repository,
-    workdir: &Path,
-    head_tree: Option<&git2::Tree>,
-    index: &dyn Fn() -> Option<&'i git2::Index>,
-) -> Result<Vec<(String, Oid)>> {
-    let out = std::process::Command::new("git")
+/// Start `git diff --cached --raw` (None when git is absent); [`staged_changes`] reads it.
+fn spawn_staged_diff(workdir: &Path) -> Option<std::process::Child> {
+    std::process::Command::new("git")
         .arg("-C")
         .arg(workdir)
         .args([
@@ -281,32 +260,66 @@ fn staged_changes<'i>(
             "--ignore-submodules",
         ])
         .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
-        .output();
-    if let Some(o) = out.ok().filter(|o| o.status.success()) {
-        let mut res = Vec::new();
-        let mut parts = o.stdout.split(|b| *b == 0);
-        while let Some(meta) = parts.next() {
-            if meta.is_empty() {
-                continue;
-            }
-            let Some(path) = parts.next() else { break };
-            // ":100644 100644 <old> <new> M"
-            let meta = String::from_utf8_lossy(meta);
-            let f: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
-            if f.len() < 5
-                || f[1] == "160000"
-                || !matches!(f[4].chars().next(), Some('A' | 'M' | 'C' | 'R' | 'T'))
-            {
-                continue;
-            }
-            let Ok(id) = Oid::from_str(f[3]) else {
-                continue;
-            };
-            res.push((String::from_utf8_lossy(path).into_owned(), id));
+        .spawn()
+        .ok()
+}
+
+/// One line of `git diff --cached --raw`: a path whose index entry differs from HEAD.
+struct StagedChange {
+    path: String,
+    /// `A`dded, `M`odified, `D`eleted, `T`ype-changed, `U`nmerged, …
+    status: char,
+    /// The staged blob (None when deleted or unmerged: nothing at stage 0).
+    id: Option<Oid>,
+    submodule: bool,
+}
+
+/// The staged changes against HEAD (None when git failed). `git diff --cached --raw` uses the
+/// index's cache-tree to skip unchanged directories, which makes it several times faster than
+/// libgit2's tree-to-index diff on a large repository.
+fn read_staged_diff(child: std::process::Child) -> Option<Vec<StagedChange>> {
+    let o = child
+        .wait_with_output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let mut res = Vec::new();
+    let mut parts = o.stdout.split(|b| *b == 0);
+    while let Some(meta) = parts.next() {
+        if meta.is_empty() {
+            continue;
         }
-        return Ok(res);
+        let path = parts.next()?;
+        // ":100644 100644 <old> <new> M"
+        let meta = String::from_utf8_lossy(meta);
+        let f: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
+        if f.len() < 5 {
+            return None;
+        }
+        let status = f[4].chars().next().unwrap_or('?');
+        let id = Oid::from_str(f[3]).ok().filter(|id| !id.is_zero());
+        res.push(StagedChange {
+            path: String::from_utf8_lossy(path).into_owned(),
+            status,
+            id: if matches!(status, 'D' | 'U') {
+                None
+            } else {
+                id
+            },
+            submodule: f[1] == "160000",
+        });
     }
+    Some(res)
+}
+
+/// Added, modified, copied, renamed or type-changed paths in the index against HEAD, with their
+/// staged blob ids (submodules skipped), by libgit2: the fallback when git is absent.
+fn staged_changes_libgit2<'i>(
+    repo: &Repository,
+    head_tree: Option<&git2::Tree>,
+    index: &dyn Fn() -> Option<&'i git2::Index>,
+) -> Result<Vec<(String, Oid)>> {
     let mut dopts = DiffOptions::new();
     dopts.include_typechange(true).ignore_submodules(true);
     let diff = repo
