@@ -228,11 +228,15 @@ fn update_one(
         metadata: md,
     };
     let out = updated.emit(&g.emit_options(), &name)?;
+    // Who, for the log: a recipient's name from .sops.yaml beside its key.
+    let names = std::fs::read_to_string(config.path())
+        .map(|t| crate::sopsyaml_edit::all_names(&t, config))
+        .unwrap_or_default();
     let changes = vec![crate::log::Change {
         key: crate::log::WHOLE_FILE_KEY.into(),
         action: crate::log::Action::RecipientsChanged {
-            added: added.clone(),
-            removed: removed.clone(),
+            added: crate::log::with_names(&added, &names),
+            removed: crate::log::with_names(&removed, &names),
         },
     }];
     super::save_logged(g, f, &out, &changes, a.reason.as_deref())?;

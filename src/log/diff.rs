@@ -64,6 +64,17 @@ impl Action {
     }
 }
 
+/// Recipients for a `recipients changed` cell: `name (key)` where `.sops.yaml` names the key
+/// (`names` as (name, key) pairs), else the key alone.
+pub fn with_names(keys: &[String], names: &[(String, String)]) -> Vec<String> {
+    keys.iter()
+        .map(|k| match names.iter().find(|(_, key)| key == k) {
+            Some((n, _)) => format!("{n} ({k})"),
+            None => k.clone(),
+        })
+        .collect()
+}
+
 /// The changes from `before` to `after` (empty when nothing but comments or nothing at all
 /// changed).
 pub fn diff_documents(before: &[Document], after: &[Document]) -> Vec<Change> {
@@ -452,6 +463,17 @@ mod tests {
             ),
             vec![ch("[1].c", Action::Added)]
         );
+    }
+
+    #[test]
+    fn recipients_are_named_where_sops_yaml_names_them() {
+        let names = vec![("bob".to_string(), "age1bob".to_string())];
+        let cell = Action::RecipientsChanged {
+            added: with_names(&["age1bob".into()], &names),
+            removed: with_names(&["age1old".into()], &names),
+        }
+        .label();
+        assert_eq!(cell, "recipients changed: +bob (age1bob), -age1old");
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub mod table;
 pub mod verify;
 
 pub use append::{append, lock_path, prepare_append, render_append, PendingAppend};
-pub use diff::{diff_documents, leaf_paths, Action, Change, WHOLE_FILE_KEY};
+pub use diff::{diff_documents, leaf_paths, with_names, Action, Change, WHOLE_FILE_KEY};
 pub use rotation::{ask_reason, read_reason, resolve_reason, rotator, Rotation};
 pub use stale::{keys_from_log, parse_duration, parse_since, stale, StaleEntry};
 pub use table::{parse, parse_bytes, Entry, ParsedLog};
