@@ -7,26 +7,6 @@ mod github;
 use common::*;
 use std::process::Command;
 
-fn blocks(md: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur: Option<String> = None;
-    for line in md.lines() {
-        match (&mut cur, line.trim_end()) {
-            (None, "```sh") => cur = Some(String::new()),
-            (Some(b), "```") => {
-                out.push(std::mem::take(b));
-                cur = None;
-            }
-            (Some(b), l) => {
-                b.push_str(l);
-                b.push('\n');
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
 #[test]
 fn every_command_in_the_operator_guide_runs() {
     let guide = std::fs::read_to_string(concat!(
@@ -34,7 +14,7 @@ fn every_command_in_the_operator_guide_runs() {
         "/docs/secrets-management.md"
     ))
     .unwrap();
-    let blocks = blocks(&guide);
+    let blocks = sh_blocks(&guide);
     assert!(blocks.len() >= 10, "guide blocks found: {}", blocks.len());
     let fx = Fx::new();
     let git = |args: &[&str]| {

@@ -13,27 +13,6 @@ fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
 }
 
-/// The `sh` code blocks of the README, in order.
-fn sh_blocks(md: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur: Option<String> = None;
-    for line in md.lines() {
-        match (&mut cur, line.trim_end()) {
-            (None, "```sh") => cur = Some(String::new()),
-            (Some(b), "```") => {
-                out.push(std::mem::take(b));
-                cur = None;
-            }
-            (Some(b), l) => {
-                b.push_str(l);
-                b.push('\n');
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
 fn path_with_spx() -> String {
     let dir = Path::new(env!("CARGO_BIN_EXE_spx")).parent().unwrap();
     let age = tool("age");

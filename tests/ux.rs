@@ -3,11 +3,12 @@
 //! `script`, which gives it a pseudo-terminal.
 
 mod common;
+#[path = "common/github.rs"]
+mod github;
+use github::FakeGitHub;
 
 use common::{tool, Fx};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 const SGR: &str = "\x1b\\[[0-9;]*m";
 
@@ -428,45 +429,6 @@ fn log_json_parses() {
     assert!(v.is_array() || v.is_object(), "{v:#}");
 }
 
-/// The Python stand-in for the GitHub API (as in tests/sync.rs).
-struct FakeGitHub {
-    child: Child,
-    port: u16,
-}
-
-impl FakeGitHub {
-    fn start() -> FakeGitHub {
-        let py = tool("python3");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/fake_github.py");
-        let mut child = Command::new(py)
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .unwrap_or_else(|| panic!("fake GitHub did not start (is PyNaCl installed?): {line:?}"))
-            .parse()
-            .unwrap();
-        FakeGitHub { child, port }
-    }
-}
-
-impl Drop for FakeGitHub {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn fp(v: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(v.as_bytes())
@@ -497,7 +459,7 @@ fn sync_plan_as_json() {
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("GH_TOKEN")
             .env_remove("GITHUB_REPOSITORY")
-            .env("GITHUB_API_URL", format!("http://127.0.0.1:{}", gh.port))
+            .env("GITHUB_API_URL", gh.url())
             .env("GITHUB_TOKEN", "test-token")
             .output()
             .unwrap()

@@ -138,3 +138,25 @@ pub fn keygen(path: &Path) -> (PathBuf, String) {
         .to_string();
     (path.to_path_buf(), public)
 }
+
+/// The `sh` code blocks of a Markdown text, in order (README.md and the operator guide are
+/// run by tests).
+pub fn sh_blocks(md: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in md.lines() {
+        match (&mut cur, line.trim_end()) {
+            (None, "```sh") => cur = Some(String::new()),
+            (Some(b), "```") => {
+                out.push(std::mem::take(b));
+                cur = None;
+            }
+            (Some(b), l) => {
+                b.push_str(l);
+                b.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out
+}
