@@ -66,6 +66,35 @@ fn current_umask() -> u32 {
     }
 }
 
+/// Every regular file under `dir`, sorted, not descending into `.git`, `target`,
+/// `node_modules` or `.venv` (where a repository's own secrets files never live). The walk
+/// behind `updatekeys`, `recipients` and `doctor`.
+pub fn repository_walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                let name = e.file_name();
+                if !matches!(
+                    name.to_str(),
+                    Some(".git" | "target" | "node_modules" | ".venv")
+                ) {
+                    stack.push(e.path());
+                }
+            } else if ft.is_file() {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// An exclusive lock on a file being changed, held until dropped. The lock is taken on a
 /// sibling `.<name>.spx-lock` file (never on the secrets file itself, which is replaced by
 /// rename and so would lose the lock).

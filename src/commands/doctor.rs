@@ -200,33 +200,22 @@ fn git_ignored(dir: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
 
 /// Files a rule with a `path_regex` matches that are not sops files.
 fn plaintext_candidates(c: &Config, encrypted: &[PathBuf]) -> Vec<(PathBuf, usize)> {
-    let mut out = Vec::new();
-    let mut stack = vec![c.dir().to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().to_string();
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                if !matches!(name.as_str(), ".git" | "target" | "node_modules" | ".venv") {
-                    stack.push(p);
-                }
-            } else if ft.is_file()
-                && name != crate::config::CONFIG_NAME
+    crate::fsutil::repository_walk(c.dir())
+        .into_iter()
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            name != crate::config::CONFIG_NAME
                 && !name.ends_with(".spx-lock")
-                && !encrypted.contains(&p)
-            {
-                if let Some(rule) = c.rule_for(&p).filter(|r| r.path_regex.is_some()) {
-                    out.push((p, rule.index));
-                }
-            }
-        }
-    }
-    out.sort();
-    out
+                && !encrypted.contains(p)
+        })
+        .filter_map(|p| {
+            let rule = c.rule_for(&p).filter(|r| r.path_regex.is_some())?.index;
+            Some((p, rule))
+        })
+        .collect()
 }
 
 pub fn run(g: &Global, _a: &DoctorArgs) -> Result<i32> {

@@ -66,43 +66,32 @@ pub struct Found {
 /// and parse as a sops file of the format their name implies.
 pub fn sops_files(dir: &Path) -> Vec<Found> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
+    for p in crate::fsutil::repository_walk(dir) {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if name == crate::config::CONFIG_NAME
+            || std::fs::metadata(&p)
+                .map(|m| m.len() > 64 << 20)
+                .unwrap_or(true)
+        {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&p) else {
             continue;
         };
-        for e in rd.flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().to_string();
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                if !matches!(name.as_str(), ".git" | "target" | "node_modules" | ".venv") {
-                    stack.push(p);
-                }
-                continue;
-            }
-            if !ft.is_file() || name == crate::config::CONFIG_NAME {
-                continue;
-            }
-            if e.metadata().map(|m| m.len() > 64 << 20).unwrap_or(true) {
-                continue;
-            }
-            let Ok(bytes) = std::fs::read(&p) else {
-                continue;
-            };
-            if !bytes.windows(4).any(|w| w == b"sops") {
-                continue;
-            }
-            let fmt = crate::store::Format::from_path(&p);
-            if let Ok(f) = SopsFile::parse(&bytes, fmt, &name) {
-                out.push(Found {
-                    path: p,
-                    metadata: f.metadata,
-                });
-            }
+        if !bytes.windows(4).any(|w| w == b"sops") {
+            continue;
+        }
+        let fmt = crate::store::Format::from_path(&p);
+        if let Ok(f) = SopsFile::parse(&bytes, fmt, &name) {
+            out.push(Found {
+                path: p,
+                metadata: f.metadata,
+            });
         }
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
 

@@ -45,34 +45,20 @@ pub fn run(g: &Global, a: &UpdatekeysArgs) -> Result<i32> {
 
 /// Every sops file under the config's directory that a creation rule matches.
 pub fn repository_files(config: &Config) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![config.dir().to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        let mut entries: Vec<_> = rd.flatten().collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().to_string();
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                if !matches!(name.as_str(), ".git" | "target" | "node_modules" | ".venv") {
-                    stack.push(p);
-                }
-            } else if ft.is_file() && name != ".sops.yaml" && config.rule_for(&p).is_some() {
-                if let Ok(bytes) = std::fs::read(&p) {
-                    let fmt = crate::store::Format::from_path(&p);
-                    if SopsFile::parse(&bytes, fmt, &name).is_ok() {
-                        out.push(p);
-                    }
-                }
-            }
-        }
-    }
-    out.sort();
-    out
+    crate::fsutil::repository_walk(config.dir())
+        .into_iter()
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            name != ".sops.yaml"
+                && config.rule_for(p).is_some()
+                && std::fs::read(p).is_ok_and(|bytes| {
+                    SopsFile::parse(&bytes, crate::store::Format::from_path(p), &name).is_ok()
+                })
+        })
+        .collect()
 }
 
 fn rel(p: &Path) -> String {
