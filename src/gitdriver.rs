@@ -423,8 +423,9 @@ pub fn key_range(lines: &[&str], path: &[String]) -> Option<(usize, usize)> {
     None
 }
 
-/// Rotation-log merge: the rows both sides appended after their common base, in time order,
-/// re-chained after the base.
+/// Rotation-log merge: ours kept byte for byte, then the rows only theirs appended after the
+/// common base (in time order), chained after ours. Ours stays a prefix, so the merge commit
+/// passes the verifier's append-only check against HEAD.
 pub fn merge_logs(base: &str, ours: &str, theirs: &str) -> Result<String> {
     use crate::log::{self, table};
     let b = log::parse(base);
@@ -439,12 +440,12 @@ pub fn merge_logs(base: &str, ours: &str, theirs: &str) -> Result<String> {
             )));
         }
     }
-    let mut new: Vec<&table::Entry> = o.entries[b.entries.len()..].iter().collect();
+    let ours_new = &o.entries[b.entries.len()..];
+    let mut new: Vec<&table::Entry> = Vec::new();
     for e in &t.entries[b.entries.len()..] {
-        if !new
-            .iter()
-            .any(|x| x.cells[..6.min(x.cells.len())] == e.cells[..6.min(e.cells.len())])
-        {
+        let same =
+            |x: &&table::Entry| x.cells[..6.min(x.cells.len())] == e.cells[..6.min(e.cells.len())];
+        if !ours_new.iter().any(|x| same(&x)) && !new.iter().any(same) {
             new.push(e);
         }
     }
@@ -460,8 +461,8 @@ pub fn merge_logs(base: &str, ours: &str, theirs: &str) -> Result<String> {
             rotator: e.rotator.clone().unwrap_or_default(),
         })
         .collect();
-    let base_text = if base.trim().is_empty() { "" } else { base };
-    Ok(log::render_append(base_text, &rows))
+    let ours_text = if ours.trim().is_empty() { "" } else { ours };
+    Ok(log::render_append(ours_text, &rows))
 }
 
 #[cfg(test)]

@@ -122,9 +122,24 @@ fn different_keys_on_two_branches_merge_without_conflict() {
     r.set(r#"["api_token"]"#, r#""feature-token""#);
     r.commit("feature");
     r.git_ok(&["checkout", "-q", "main"]);
+    // Main's row is a second later than feature's: in time order feature's would come first.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     r.set(r#"["db_password"]"#, r#""main-db""#);
     r.commit("main");
-    r.git_ok(&["merge", "-q", "--no-edit", "feature"]);
+    let main_log = r.fx.read("docs/secrets-rotation-log.md");
+    r.git_ok(&["merge", "-q", "--no-commit", "--no-ff", "feature"]);
+    // Main's log is kept byte for byte with feature's row after it, so the merge commit passes
+    // the pre-commit verifier's append-only check against HEAD.
+    let merged_log = r.fx.read("docs/secrets-rotation-log.md");
+    assert!(merged_log.starts_with(&main_log), "{merged_log}");
+    let o = r.spx(&["verify", "--staged"]);
+    assert!(
+        o.status.success(),
+        "verify --staged on the merge: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    r.git_ok(&["commit", "-q", "--no-edit"]);
     let plain = r.plain();
     assert!(
         plain.contains("db_password: main-db") && plain.contains("api_token: feature-token"),
