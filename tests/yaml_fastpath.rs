@@ -91,6 +91,10 @@ fn tricky_inputs_parse_identically() {
         "a: x\u{9f}y\n",
         "a: x\u{feff}y\n",
         "a: x\u{fffe}y\n",
+        // Found by fuzzing: lone CRs (line breaks in YAML) inside what looked like one comment.
+        "#c\r\r#d\rk: 1\n",
+        "a: 1\rb: 2\n",
+        "a: \"x\ry\"\n",
     ] {
         same(t);
     }

@@ -99,16 +99,21 @@ fn tokenize(path: &str) -> Vec<Token> {
 
 /// Rebuild the metadata mapping from flattened pairs: mappings in first-seen key order, lists
 /// by index (a missing index is `Null`), every leaf a `Value::Str`.
+///
+/// sops writes dense indices. The gaps filled with `Null` are bounded by the number of pairs
+/// (plus a little): an index past that budget goes after the list's last item instead of
+/// allocating up to it (fuzzing found `sops_age__list_9999999999999999999` exhausting memory).
 pub fn unflatten(flat: &[(String, String)]) -> Value {
     let mut root = Value::Map(Map::new());
+    let mut gap_budget = flat.len() + 64;
     for (k, v) in flat {
         let tokens = tokenize(k);
-        insert(&mut root, &tokens, Value::Str(v.clone()));
+        insert(&mut root, &tokens, Value::Str(v.clone()), &mut gap_budget);
     }
     root
 }
 
-fn insert(node: &mut Value, path: &[Token], leaf: Value) {
+fn insert(node: &mut Value, path: &[Token], leaf: Value, gap_budget: &mut usize) {
     let Some((first, rest)) = path.split_first() else {
         *node = leaf;
         return;
@@ -133,18 +138,43 @@ fn insert(node: &mut Value, path: &[Token], leaf: Value) {
             let Value::List(l) = node else {
                 unreachable!("just made a list")
             };
-            if l.len() <= *i {
-                l.resize(*i + 1, Value::Null);
+            let gap = i.saturating_sub(l.len());
+            let i = if gap > *gap_budget {
+                l.len()
+            } else {
+                *gap_budget -= gap;
+                *i
+            };
+            if l.len() <= i {
+                l.resize(i + 1, Value::Null);
             }
-            &mut l[*i]
+            &mut l[i]
         }
     };
-    insert(child, rest, leaf);
+    insert(child, rest, leaf, gap_budget);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_index_does_not_allocate_up_to_it() {
+        let flat = vec![
+            ("age__list_0__map_recipient".to_string(), "a".to_string()),
+            (
+                "age__list_9999999999999999999__map_recipient".to_string(),
+                "b".to_string(),
+            ),
+        ];
+        let Value::Map(m) = unflatten(&flat) else {
+            panic!("not a map")
+        };
+        let Some(Value::List(l)) = m.get("age") else {
+            panic!("no list")
+        };
+        assert_eq!(l.len(), 2);
+    }
 
     fn age(recipient: &str, enc: &str) -> Value {
         let mut m = Map::new();

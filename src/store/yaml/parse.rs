@@ -751,6 +751,29 @@ fn dash_col(lines: &[&str], p: Pos) -> usize {
     p.1
 }
 
+fn has_lone_cr(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
+}
+
+fn lone_cr_to_lf(s: &str) -> String {
+    let b = s.as_bytes();
+    let out: Vec<u8> = b
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if c == b'\r' && b.get(i + 1) != Some(&b'\n') {
+                b'\n'
+            } else {
+                c
+            }
+        })
+        .collect();
+    String::from_utf8(out).expect("ASCII for ASCII keeps UTF-8 valid")
+}
+
 pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
     if bytes.is_empty() {
         return Err(Error::EmptyDocument { file: file.into() });
@@ -758,6 +781,16 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
     let src = std::str::from_utf8(bytes)
         .map_err(|e| perr(file, format!("the file is not valid UTF-8: {e}")))?;
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    // A lone CR is a line break in YAML (as CRLF and LF are); comments and positions are found
+    // by LF, so make it one (same length, same meaning). Fuzzing found a comment holding lone
+    // CRs emitted as several lines.
+    let normalized;
+    let src = if src.contains('\r') && has_lone_cr(src) {
+        normalized = lone_cr_to_lf(src);
+        normalized.as_str()
+    } else {
+        src
+    };
     let mut events: Vec<(Event, Span)> = Vec::new();
     let mut parser = Parser::new_from_str(src);
     while let Some(r) = parser.next_event() {
