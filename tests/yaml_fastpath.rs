@@ -192,3 +192,23 @@ proptest! {
         same(&text);
     }
 }
+
+/// Inputs the fuzzer (fuzz/fuzz_targets/yaml.rs) found: whatever parses must emit YAML that
+/// parses again to the same documents.
+#[test]
+fn fuzz_findings_round_trip() {
+    for input in [
+        &b".-[):\r #0\rA: AA"[..],
+        b"#c\r\r#d\rk: 1\n",
+        b"#ENC[AES#E\r\r#ENC[AES\r\rNC::\r\r-\r#EN256\n",
+        b"a: 1\rb: 2\n",
+    ] {
+        let Ok(docs) = yaml::parse(input, "f.yaml") else {
+            continue;
+        };
+        let text = yaml::emit(&docs, 4);
+        let again = yaml::parse(text.as_bytes(), "f.yaml")
+            .unwrap_or_else(|e| panic!("{input:?} emitted as {text:?}, which does not parse: {e}"));
+        assert_eq!(format!("{again:?}"), format!("{docs:?}"), "{input:?}");
+    }
+}
