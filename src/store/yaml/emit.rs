@@ -84,9 +84,21 @@ impl Emitter {
                         self.spaces(indent);
                     }
                     first = false;
-                    self.key(k);
-                    self.out.push(':');
-                    self.value_after_key(v, indent);
+                    if needs_explicit_key(k) {
+                        // As yaml.v3 writes a key it cannot write as a simple key (over 128
+                        // bytes, or several lines): `? key` then `: value` on the next line.
+                        // A simple key over 1024 characters would not even parse again.
+                        self.out.push_str("? ");
+                        self.key(k);
+                        self.out.push('\n');
+                        self.spaces(indent);
+                        self.out.push(':');
+                        self.explicit_key_value(v, indent);
+                    } else {
+                        self.key(k);
+                        self.out.push(':');
+                        self.value_after_key(v, indent);
+                    }
                     if seen == n_pairs {
                         // Trailing comments are foot comments of the last key.
                         let rest: Vec<&str> = items[idx + 1..]
@@ -111,6 +123,28 @@ impl Emitter {
         }
         let style = string_style(k, true);
         write_scalar(&mut self.out, k, style, 0, self.b);
+    }
+
+    /// After the `:` of an explicit key: a collection starts on the same line, at the nested
+    /// indent (`:   a: 1`, `:   - 1`), as yaml.v3 lays it out; one that starts with a comment
+    /// goes below, so the comment keeps its place.
+    fn explicit_key_value(&mut self, v: &Value, indent: usize) {
+        let ni = nested(indent, self.b);
+        match v {
+            Value::Map(m) if matches!(m.items.first(), Some(MapItem::Pair(..))) => {
+                self.spaces(ni - indent - 1);
+                self.map(m, ni, true);
+            }
+            Value::List(l)
+                if l.first().is_some_and(|i| {
+                    !matches!(i, Value::Comment(_)) && Self::leading_comments(i).is_empty()
+                }) =>
+            {
+                self.spaces(ni - indent - 1);
+                self.seq_at(l, ni, true);
+            }
+            _ => self.value_after_key(v, indent),
+        }
     }
 
     /// After `key:` — the value on the same line, or nested below.
@@ -257,4 +291,10 @@ impl Emitter {
             other => self.scalar(other, self.b),
         }
     }
+}
+
+/// Whether yaml.v3 would write `k` as an explicit (`? k`) key: longer than 128 bytes, or on
+/// several lines.
+fn needs_explicit_key(k: &str) -> bool {
+    k.len() > 128 || k.contains('\n')
 }
