@@ -813,3 +813,34 @@ fn inline_encrypted_comments_as_newer_sops_writes_them_are_read_and_kept() {
         b"smtp:\n    # relay host\n    host: smtp.example\n    port: 2525\n"
     );
 }
+
+#[test]
+fn literal_blocks_in_sequence_items_get_the_right_indentation_indicator() {
+    // yaml.v3 writes `|4` for a block scalar starting with a space or a line break even inside
+    // a sequence item's mapping, where the content is only 2 columns in: sops cannot read that
+    // file back. spx writes the true distance, and sops reads spx's file.
+    let fx = Fx::new();
+    fx.write(
+        "p.yaml",
+        "l:\n    - k: \"\\n  x\\n\"\n      j: \" y\\nz\"\n    - \" a\\nb\"\nm:\n    n: \" e\\nf\"\n",
+    );
+    let enc = fx.spx_ok(&["encrypt", "--age", &fx.public, "p.yaml"]);
+    fx.write("s.yaml", &String::from_utf8(enc).unwrap());
+    let json: serde_json::Value =
+        serde_json::from_slice(&fx.sops_ok(&["decrypt", "--output-type", "json", "s.yaml"]))
+            .unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"l": [{"k": "\n  x\n", "j": " y\nz"}, " a\nb"], "m": {"n": " e\nf"}})
+    );
+    let plain = String::from_utf8(fx.spx_ok(&["decrypt", "s.yaml"])).unwrap();
+    assert!(
+        plain.contains("    - k: |2\n") && plain.contains("    \"n\": |4-\n"),
+        "{plain}"
+    );
+    // And the decrypted text parses again to the same values.
+    fx.write("again.yaml", &plain);
+    let enc2 = fx.spx_ok(&["encrypt", "--age", &fx.public, "again.yaml"]);
+    fx.write("s2.yaml", &String::from_utf8(enc2).unwrap());
+    assert_eq!(fx.spx_ok(&["decrypt", "s2.yaml"]), plain.as_bytes());
+}

@@ -163,14 +163,16 @@ impl Emitter {
             _ => {
                 self.out.push(' ');
                 let ni = nested(indent, self.b);
-                self.scalar(v, ni);
+                self.scalar(v, ni, ni - indent);
             }
         }
     }
 
     /// A scalar (or empty collection) at the cursor, followed by a line break. `block_indent`
     /// is where literal-block lines go.
-    fn scalar(&mut self, v: &Value, block_indent: usize) {
+    /// `indicator`: how far `block_indent` is from the parent node's indentation, written as a
+    /// literal block's indentation indicator when one is needed.
+    fn scalar(&mut self, v: &Value, block_indent: usize, indicator: usize) {
         match v {
             Value::Null => self.out.push_str("null"),
             Value::Bool(true) => self.out.push_str("true"),
@@ -188,7 +190,7 @@ impl Emitter {
             Value::Time(t) => self.out.push_str(&t.0),
             Value::Str(s) => {
                 let style = string_style(s, false);
-                write_scalar(&mut self.out, s, style, block_indent, self.b);
+                write_scalar(&mut self.out, s, style, block_indent, indicator);
                 if style == Style::Literal {
                     return; // the block writer ends its own lines
                 }
@@ -263,7 +265,7 @@ impl Emitter {
                     let skip = lead.len();
                     self.seq_at(&l[skip..], inner, true);
                 }
-                other => self.scalar(other, inner),
+                other => self.scalar(other, inner, inner - indent),
             }
             if Some(idx) == last_value {
                 let rest: Vec<&str> = items[idx + 1..]
@@ -288,7 +290,7 @@ impl Emitter {
         match v {
             Value::Map(m) => self.document(m),
             Value::List(l) if l.iter().any(|i| !matches!(i, Value::Comment(_))) => self.seq(l, 0),
-            other => self.scalar(other, self.b),
+            other => self.scalar(other, self.b, self.b),
         }
     }
 }

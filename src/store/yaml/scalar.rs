@@ -576,8 +576,14 @@ pub fn select_style(s: &str, requested: Style, simple_key: bool) -> Style {
 }
 
 /// Write a scalar in `style`. `indent` is the column block-scalar content is written at;
-/// `best_indent` is the configured indentation (used as the block indentation indicator).
-pub fn write_scalar(out: &mut String, s: &str, style: Style, indent: usize, best_indent: usize) {
+/// `indicator` is how far that is from the parent node's indentation (the block indentation
+/// indicator, when the content starts with a space or a line break).
+///
+/// yaml.v3 always writes its configured indentation there (`|4`), which is wrong inside a
+/// sequence item's mapping (`- k: |4` with content 2 columns short): sops then cannot read its
+/// own file. spx writes the true distance, which sops and spx both read; elsewhere the two
+/// agree byte for byte.
+pub fn write_scalar(out: &mut String, s: &str, style: Style, indent: usize, indicator: usize) {
     match style {
         Style::Plain => out.push_str(s),
         Style::Single => {
@@ -606,7 +612,7 @@ pub fn write_scalar(out: &mut String, s: &str, style: Style, indent: usize, best
             out.push('\'');
         }
         Style::Double => write_double(out, s),
-        Style::Literal => write_literal(out, s, indent, best_indent),
+        Style::Literal => write_literal(out, s, indent, indicator),
     }
 }
 
