@@ -732,6 +732,34 @@ fn item_dash(lines: &[&str], p: Pos) -> usize {
     p.1
 }
 
+/// Past a node's properties (`&anchor`, `!tag`), spaces, line ends and comments: where the
+/// collection itself starts. `p` unchanged when it is not at a property.
+fn after_properties(lines: &[&str], p: Pos) -> Pos {
+    let (mut line, mut col) = p;
+    let at = |line: usize, col: usize| lines.get(line).and_then(|l| l.chars().nth(col));
+    if !matches!(at(line, col), Some('&' | '!')) {
+        return p;
+    }
+    loop {
+        match at(line, col) {
+            Some('&' | '!') => {
+                while at(line, col).is_some_and(|c| c != ' ' && c != '\t') {
+                    col += 1;
+                }
+            }
+            Some(' ' | '\t') => col += 1,
+            None | Some('#') => {
+                if line + 1 >= lines.len() {
+                    return p;
+                }
+                line += 1;
+                col = 0;
+            }
+            Some(_) => return (line, col),
+        }
+    }
+}
+
 fn dash_col(lines: &[&str], p: Pos) -> usize {
     let Some(l) = lines.get(p.0) else { return p.1 };
     let chars: Vec<char> = l.chars().collect();
@@ -877,7 +905,14 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
             }
             Event::MappingStart(anchor, _tag) | Event::SequenceStart(anchor, _tag) => {
                 let is_map = matches!(ev, Event::MappingStart(..));
-                let flow = span.end.index() > span.start.index();
+                // An anchored or tagged collection's event starts at its properties (and a
+                // block one's span then has a width): what follows them says flow or block,
+                // and where a block collection's first `-` or key is.
+                let start = after_properties(&src_lines, start);
+                let flow = src_lines
+                    .get(start.0)
+                    .and_then(|l| l.chars().nth(start.1))
+                    .is_some_and(|c| c == '[' || c == '{');
                 // As for scalars: in a block sequence the comments precede the item's `-`.
                 let in_block_seq = matches!(
                     b.stack.last(),
