@@ -518,27 +518,45 @@ fn analyze(value: &str) -> Analysis {
 }
 
 /// The style go-yaml v3 writes a string in (`simple_key`: as a mapping key).
-pub fn string_style(s: &str, simple_key: bool) -> Style {
-    // Fast path: starts with a letter that cannot begin a special value, only safe chars.
-    if let Some(&f) = s.as_bytes().first() {
-        if f.is_ascii_alphabetic()
-            && !b"yYnNtTfFoO".contains(&f)
-            && s.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-'))
-        {
-            return Style::Plain;
-        }
+/// Bytes of an `ENC[…]` value (base64, and the `,:[]_` of its fields), as a table: the style
+/// check runs once per value of a file, so it is a lookup, not a chain of comparisons.
+const ENC_SAFE: [bool; 256] = byte_table(b"+/=,:[]_");
+/// Bytes of a plain scalar that cannot need quoting once it starts with a safe letter.
+const PLAIN_SAFE: [bool; 256] = byte_table(b"_./-");
+
+const fn byte_table(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric();
+        c += 1;
     }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+pub fn string_style(s: &str, simple_key: bool) -> Style {
     // Encrypted values (most of a sops file): `ENC[AES256_GCM,data:…]` has no space, no
     // leading indicator and resolves to a string, so it is always plain.
     if s.starts_with("ENC[AES256_GCM,")
         && s.ends_with(']')
-        && s.bytes().all(|c| {
-            c.is_ascii_alphanumeric()
-                || matches!(c, b'+' | b'/' | b'=' | b',' | b':' | b'[' | b']' | b'_')
-        })
+        && s.bytes().all(|c| ENC_SAFE[c as usize])
     {
         return Style::Plain;
+    }
+    // Fast path: starts with a letter that cannot begin a special value, only safe chars.
+    if let Some(&f) = s.as_bytes().first() {
+        if f.is_ascii_alphabetic()
+            && !b"yYnNtTfFoO".contains(&f)
+            && s.bytes().all(|c| PLAIN_SAFE[c as usize])
+        {
+            return Style::Plain;
+        }
     }
     let can_plain = resolve(s) == Resolved::Str && !is_base60_float(s) && !is_old_bool(s);
     let requested = if s.contains('\n') {
