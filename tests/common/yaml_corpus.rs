@@ -3,6 +3,10 @@
 
 pub const CORPUS: &[(&str, &str)] = &[
     (
+        "flow_pairs_in_flow_sequences",
+        "port: [k: v]\nmore: [a, k: v, {x: 1}, [y]]\nanchored: &p [k: v]\n",
+    ),
+    (
         "anchored_block_collections",
         "base: &b\n    - x\n    - k: 1\n      j: 2\nuse: *b\nown_line:\n    &o\n    - 1\nm: &m\n    k: 1\nn: *m\nflow: &f [1, 2]\nf2: *f\n",
     ),

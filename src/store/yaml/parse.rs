@@ -908,11 +908,15 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<Document>> {
                 // An anchored or tagged collection's event starts at its properties (and a
                 // block one's span then has a width): what follows them says flow or block,
                 // and where a block collection's first `-` or key is.
+                // Inside a flow collection everything is flow (`[k: v]` is a one-pair
+                // mapping that starts at its key).
                 let start = after_properties(&src_lines, start);
-                let flow = src_lines
-                    .get(start.0)
-                    .and_then(|l| l.chars().nth(start.1))
-                    .is_some_and(|c| c == '[' || c == '{');
+                let in_flow = b.stack.last().is_some_and(|f| f.flow);
+                let flow = in_flow
+                    || src_lines
+                        .get(start.0)
+                        .and_then(|l| l.chars().nth(start.1))
+                        .is_some_and(|c| c == '[' || c == '{');
                 // As for scalars: in a block sequence the comments precede the item's `-`.
                 let in_block_seq = matches!(
                     b.stack.last(),
