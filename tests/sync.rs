@@ -316,7 +316,7 @@ fn first_sync_writes_env_exactly_then_resync_changes_nothing() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     for (name, v) in &values {
-        let fp = common_fp(v);
+        let fp = common::sha256_prefix(v);
         assert!(
             out.contains(&format!("+ {name}  sha256:{fp}")),
             "{name} missing from plan:\n{out}"
@@ -365,15 +365,6 @@ fn first_sync_writes_env_exactly_then_resync_changes_nothing() {
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
 }
 
-fn common_fp(v: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(v.as_bytes())
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[test]
 fn changed_value_updates_only_the_target_that_uses_it() {
     let repo = Repo::new();
@@ -416,8 +407,8 @@ fn changed_value_updates_only_the_target_that_uses_it() {
     assert!(
         out.contains(&format!(
             "~ db_password  sha256:{} -> sha256:{}",
-            common_fp("alpha-1"),
-            common_fp("alpha-2")
+            common::sha256_prefix("alpha-1"),
+            common::sha256_prefix("alpha-2")
         )),
         "{out}"
     );
@@ -445,7 +436,10 @@ fn changed_value_updates_only_the_target_that_uses_it() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
-        out.contains(&format!("- webhook  sha256:{}", common_fp("https://h/1"))),
+        out.contains(&format!(
+            "- webhook  sha256:{}",
+            common::sha256_prefix("https://h/1")
+        )),
         "{out}"
     );
     assert!(!out.contains("\na ("), "only target b runs: {out}");
@@ -522,7 +516,10 @@ fn unknown_or_changed_host_key_is_refused_and_the_file_untouched() {
     assert!(out.contains("recorded"), "{out}");
     assert_eq!(repo.fx.read("ops/known_hosts"), sshd.known_hosts_line());
     assert_eq!(sh_read(&env, "token"), "tok-123456");
-    assert!(out.contains(&format!("~ token  sha256:{}", common_fp("deployed-before"))));
+    assert!(out.contains(&format!(
+        "~ token  sha256:{}",
+        common::sha256_prefix("deployed-before")
+    )));
 }
 
 #[test]
@@ -767,7 +764,7 @@ fn github_secrets_are_sealed_sent_once_and_pruned() {
     assert!(
         out.contains(&format!(
             "~ DEPLOY_TOKEN  (hidden) -> sha256:{}",
-            common_fp("ghp-deploy-0002")
+            common::sha256_prefix("ghp-deploy-0002")
         )),
         "{out}"
     );

@@ -429,15 +429,6 @@ fn log_json_parses() {
     assert!(v.is_array() || v.is_object(), "{v:#}");
 }
 
-fn fp(v: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(v.as_bytes())
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[test]
 fn sync_plan_as_json() {
     let fx = Fx::new();
@@ -516,10 +507,10 @@ fn sync_plan_as_json() {
     };
     let c = change("DEPLOY_TOKEN");
     assert_eq!(c["action"], "changed");
-    assert_eq!(c["sha256"], fp("tok-0002-secret"));
+    assert_eq!(c["sha256"], common::sha256_prefix("tok-0002-secret"));
     let c = change("NEW_ONE");
     assert_eq!(c["action"], "added");
-    assert_eq!(c["sha256"], fp("brand-new-value"));
+    assert_eq!(c["sha256"], common::sha256_prefix("brand-new-value"));
     let c = change("OLD_ONE");
     assert_eq!(c["action"], "removed");
     assert_eq!(c["applies"], true);

@@ -295,6 +295,23 @@ impl Api {
 }
 
 /// A failed reply explained: what failed, and which permission to grant.
+/// One write to a secret (`PUT` or `DELETE`): Ok when GitHub answers one of `ok`, else what
+/// failed and which token permission it needs.
+fn write_secret(
+    api: &Api,
+    g: &GitHubTarget,
+    (method, path, body): (&str, &str, Option<&str>),
+    ok: &[u16],
+    what: &str,
+) -> Result<(), String> {
+    let r = api.request(method, path, body)?;
+    if ok.contains(&r.status) {
+        Ok(())
+    } else {
+        Err(explain(g, what, Need::SecretsWrite, &r))
+    }
+}
+
 fn explain(g: &GitHubTarget, what: &str, need: Need, r: &Reply) -> String {
     let env = g.environment.is_some();
     let accepted = r
@@ -657,23 +674,17 @@ pub fn run(
                 };
                 let body =
                     serde_json::json!({ "encrypted_value": sealed, "key_id": key_id }).to_string();
-                match api.request(
-                    "PUT",
-                    &format!("{}/secrets/{}", g.scope(), encode_segment(&name)),
-                    Some(&body),
+                let path = format!("{}/secrets/{}", g.scope(), encode_segment(&name));
+                match write_secret(
+                    &api,
+                    g,
+                    ("PUT", &path, Some(&body)),
+                    &[201, 204],
+                    &format!("writing secret {name}"),
                 ) {
-                    Ok(r) if matches!(r.status, 201 | 204) => {
+                    Ok(()) => {
                         sent += 1;
                         state.insert(name.clone(), state_fingerprint(&key_id, &name, &v.value));
-                    }
-                    Ok(r) => {
-                        failure = Some(explain(
-                            g,
-                            &format!("writing secret {name}"),
-                            Need::SecretsWrite,
-                            &r,
-                        ));
-                        break;
                     }
                     Err(e) => {
                         failure = Some(e);
@@ -682,22 +693,16 @@ pub fn run(
                 }
             }
             Change::Remove { applies: true, .. } => {
-                match api.request(
-                    "DELETE",
-                    &format!("{}/secrets/{}", g.scope(), encode_segment(&name)),
-                    None,
+                let path = format!("{}/secrets/{}", g.scope(), encode_segment(&name));
+                match write_secret(
+                    &api,
+                    g,
+                    ("DELETE", &path, None),
+                    &[204, 404],
+                    &format!("deleting secret {name}"),
                 ) {
-                    Ok(r) if matches!(r.status, 204 | 404) => {
+                    Ok(()) => {
                         state.remove(&name);
-                    }
-                    Ok(r) => {
-                        failure = Some(explain(
-                            g,
-                            &format!("deleting secret {name}"),
-                            Need::SecretsWrite,
-                            &r,
-                        ));
-                        break;
                     }
                     Err(e) => {
                         failure = Some(e);

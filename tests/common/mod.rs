@@ -160,3 +160,14 @@ pub fn sh_blocks(md: &str) -> Vec<String> {
     }
     out
 }
+
+/// The masked form spx shows for a value: the first 8 hex characters of its sha256, computed
+/// here independently of spx's own code.
+pub fn sha256_prefix(v: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(v.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
